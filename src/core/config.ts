@@ -1,0 +1,150 @@
+/**
+ * Service configuration: the bundled file, deep-merged with the `MCP_CONFIG` override (JSON or YAML text),
+ * `${VAR}` / `${VAR:default}` expanded from environment bindings, then validated once with zod.
+ */
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { fail, ok, type Result } from "./errors";
+
+/** Numbers and booleans may arrive as strings after `${VAR}` expansion. */
+const int = (min: number, max: number, fallback: number) =>
+  z
+    .preprocess((v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : v), z.int().min(min).max(max))
+    .default(fallback);
+const flag = (fallback: boolean) =>
+  z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean()).default(fallback);
+
+const TimeZone = z.string().refine(isTimeZone, { message: "unknown IANA time zone" });
+
+const Toggle = z.object({ enabled: flag(true) });
+
+export const Voice = z.object({ name: z.string().min(1), description: z.string().default("") });
+export const Role = z.object({ name: z.string().min(1), prompt: z.string().min(1) });
+
+export const LocalToolsConfig = z.object({
+  time: Toggle.prefault({}),
+  exit: Toggle.prefault({}),
+  play_music: Toggle.prefault({}),
+  change_voice: Toggle.extend({ voices: z.array(Voice).default([]) }).prefault({}),
+  change_role: Toggle.extend({ roles: z.array(Role).default([]) }).prefault({}),
+  switch_agent: Toggle.prefault({}),
+});
+export type LocalToolsConfig = z.infer<typeof LocalToolsConfig>;
+
+export const ServiceConfig = z.object({
+  timezone: TimeZone.default("Asia/Shanghai"),
+  sessions: z.object({ idle_ttl_seconds: int(10, 30 * 24 * 3600, 1800) }).prefault({}),
+  limits: z
+    .object({
+      max_body_bytes: int(1024, 32 * 1024 * 1024, 1024 * 1024),
+      max_frame_bytes: int(1024, 32 * 1024 * 1024, 1024 * 1024),
+    })
+    .prefault({}),
+  device: z
+    .object({
+      call_timeout_ms: int(10, 600_000, 30_000),
+      list_timeout_ms: int(10, 600_000, 10_000),
+    })
+    .prefault({}),
+  local_tools: LocalToolsConfig.prefault({}),
+  /** External MCP servers, in the shape of `.mcp_server_settings.json`; validated by the external source. */
+  mcpServers: z.record(z.string(), z.unknown()).default({}),
+});
+export type ServiceConfig = z.infer<typeof ServiceConfig>;
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+export interface ConfigSources {
+  bundled: unknown;
+  /** `MCP_CONFIG`: JSON or YAML text; empty means no override. */
+  override?: string | undefined;
+  /** String bindings available to `${VAR}` expansion. */
+  vars: Readonly<Record<string, string>>;
+}
+
+export function loadConfig(sources: ConfigSources): Result<ServiceConfig> {
+  const override = parseOverride(sources.override);
+  if (!override.ok) return override;
+  const merged = deepMerge(sources.bundled as Json, override.value);
+  const expanded = expandVars(merged, sources.vars, []);
+  if (!expanded.ok) return expanded;
+  const parsed = ServiceConfig.safeParse(expanded.value);
+  if (parsed.success) return ok(parsed.data);
+  const first = parsed.error.issues[0];
+  const field = first?.path.join(".") || "(root)";
+  return fail("config_invalid", `Invalid configuration at ${field}: ${first?.message ?? "invalid"}`, z.flattenError(parsed.error));
+}
+
+function parseOverride(text: string | undefined): Result<JsonObject> {
+  if (!text || text.trim() === "") return ok({});
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (error) {
+    return fail("config_invalid", `MCP_CONFIG is neither JSON nor YAML: ${(error as Error).message}`);
+  }
+  if (value === null || value === undefined) return ok({});
+  if (!isObject(value)) return fail("config_invalid", "MCP_CONFIG must be an object at the top level");
+  return ok(value as JsonObject);
+}
+
+/** Objects merge key by key; arrays and scalars in `over` replace those in `base`. */
+export function deepMerge(base: Json, over: Json): Json {
+  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
+  const out: JsonObject = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    out[key] = key in base ? deepMerge(base[key] as Json, value) : value;
+  }
+  return out;
+}
+
+const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}/g;
+
+export function expandVars(value: Json, vars: Readonly<Record<string, string>>, path: string[]): Result<Json> {
+  if (typeof value === "string") return expandString(value, vars, path);
+  if (Array.isArray(value)) return collect(value.map((item, i) => expandVars(item, vars, [...path, String(i)])));
+  if (!isObject(value)) return ok(value);
+  const out: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) {
+    const expanded = expandVars(item, vars, [...path, key]);
+    if (!expanded.ok) return expanded;
+    out[key] = expanded.value;
+  }
+  return ok(out);
+}
+
+function expandString(text: string, vars: Readonly<Record<string, string>>, path: string[]): Result<Json> {
+  let missing: string | undefined;
+  const out = text.replace(PLACEHOLDER, (_all, name: string, fallback: string | undefined) => {
+    const value = vars[name];
+    if (value !== undefined && value !== "") return value;
+    if (fallback !== undefined) return fallback;
+    missing ??= name;
+    return "";
+  });
+  if (missing === undefined) return ok(out);
+  return fail("config_invalid", `Invalid configuration at ${path.join(".")}: variable \${${missing}} is not set`);
+}
+
+function collect(results: Result<Json>[]): Result<Json> {
+  const values: Json[] = [];
+  for (const result of results) {
+    if (!result.ok) return result;
+    values.push(result.value);
+  }
+  return ok(values);
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Reads the service configuration from a Worker or Durable Object environment. The parsed result is cached
+ * per distinct input (pure data only, no I/O objects), so a hot path never re-parses YAML.
+ */
+import bundled from "../config/mcp.config.json";
+import { loadConfig, type ServiceConfig } from "./core/config";
+import type { Result } from "./core/errors";
+
+const cache = new Map<string, Result<ServiceConfig>>();
+
+export function configFromEnv(env: object): Result<ServiceConfig> {
+  const vars: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (typeof value === "string") vars[name] = value;
+  const key = JSON.stringify(vars);
+  let result = cache.get(key);
+  if (!result) {
+    result = loadConfig({ bundled, override: vars.MCP_CONFIG, vars });
+    if (cache.size > 16) cache.clear();
+    cache.set(key, result);
+  }
+  return result;
+}

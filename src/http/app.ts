@@ -1,0 +1,88 @@
+/**
+ * The Worker's HTTP surface: health, then auth, config and body limits, then the REST and tRPC adapters.
+ * Every error leaves through one renderer, so REST and tRPC carry the same stable codes.
+ */
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { appError, toAppError, AppException } from "../core/errors";
+import { configFromEnv } from "../env-config";
+import { log } from "../observability/log";
+import { sessionDirectory } from "../session/session-directory";
+import { appRouter } from "../trpc/router";
+import { VERSION } from "../version";
+import type { AppEnv } from "./app-env";
+import { bearerToken, isAcceptedToken, parseTokens } from "./auth";
+import { errorResponse } from "./error-response";
+import { restRoutes } from "./rest";
+
+export const app = new Hono<AppEnv>();
+
+app.use(async (c, next) => {
+  const started = Date.now();
+  c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
+  await next();
+  c.header("x-request-id", c.var.requestId);
+  log("info", "http.request", {
+    request_id: c.var.requestId,
+    method: c.req.method,
+    path: c.req.path,
+    status: c.res.status,
+    duration_ms: Date.now() - started,
+  });
+});
+
+app.get("/healthz", (c) => {
+  const config = configFromEnv(c.env);
+  if (!config.ok) return c.json({ status: "unhealthy", version: VERSION, error: config.error }, 503);
+  return c.json({ status: "ok", version: VERSION });
+});
+
+for (const prefix of ["/api/*", "/trpc/*"]) {
+  app.use(prefix, async (c, next) => {
+    const accepted = parseTokens(c.env.MCP_SERVICE_TOKEN);
+    if (!(await isAcceptedToken(bearerToken(c.req.header("authorization")), accepted))) {
+      throw new AppException(appError("unauthorized", "Missing or invalid bearer token"));
+    }
+    const config = configFromEnv(c.env);
+    if (!config.ok) throw new AppException(config.error);
+    c.set("config", config.value);
+    c.set("service", sessionDirectory(c.env.SESSIONS));
+    await next();
+  });
+  app.use(prefix, (c, next) =>
+    bodyLimit({
+      maxSize: c.var.config.limits.max_body_bytes,
+      onError: () => {
+        throw new AppException(appError("payload_too_large", `Body exceeds ${c.var.config.limits.max_body_bytes} bytes`));
+      },
+    })(c, next),
+  );
+}
+
+app.route("/api/v1/mcp", restRoutes);
+
+app.all("/trpc/*", (c) =>
+  fetchRequestHandler({
+    endpoint: "/trpc",
+    req: c.req.raw,
+    router: appRouter,
+    maxBatchSize: 16,
+    createContext: () => ({ service: c.var.service }),
+    onError: ({ error, path }) => {
+      if (error.code === "INTERNAL_SERVER_ERROR") {
+        log("error", "trpc.error", { request_id: c.var.requestId, procedure: path, message: error.message });
+      }
+    },
+  }),
+);
+
+app.notFound((c) => errorResponse(appError("route_not_found", `No route for ${c.req.method} ${c.req.path}`), c.req.path));
+
+app.onError((thrown, c) => {
+  const error = toAppError(thrown);
+  if (error.code === "internal") {
+    log("error", "http.error", { request_id: c.var.requestId, path: c.req.path, message: String(thrown) });
+  }
+  return errorResponse(error, c.req.path);
+});

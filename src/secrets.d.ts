@@ -1,0 +1,5 @@
+// Secrets are not in wrangler.jsonc, so `wrangler types` cannot see them (set with `wrangler secret put`).
+interface Env {
+  /** Comma-separated bearer tokens accepted by /api and /trpc; unset = every protected request refused. */
+  MCP_SERVICE_TOKEN?: string;
+}

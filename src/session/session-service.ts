@@ -1,0 +1,102 @@
+/**
+ * What a session does, independent of Durable Objects: bind, view, list and execute tools. The Durable
+ * Object supplies the storage, the clock and the tool providers; this class owns the rules.
+ */
+import { fail, ok, type Result } from "../core/errors";
+import type { BindSessionInput, ExecuteToolInput, RelayStatus, SessionView, ToolList, ToolResult } from "../core/schemas";
+import { Catalogue } from "../tools/catalogue";
+import type { ToolProvider } from "../tools/tool-provider";
+import type { SessionRecord, SessionStore } from "./session-record";
+
+export interface SessionDeps {
+  store: SessionStore;
+  idleTtlMs: number;
+  now: () => number;
+  providers: (record: SessionRecord) => readonly ToolProvider[];
+  relayStatus: () => RelayStatus;
+}
+
+export class SessionService {
+  constructor(private readonly deps: SessionDeps) {}
+
+  /** Binding again updates the context: devices reconnect for every conversation. */
+  async bind(input: BindSessionInput): Promise<Result<SessionView>> {
+    const now = this.deps.now();
+    const stamp = new Date(now).toISOString();
+    const previous = this.deps.store.load();
+    const record: SessionRecord = {
+      session_id: input.session_id,
+      device_id: input.device_id,
+      client_id: input.client_id,
+      vision_url: input.vision_url,
+      token: input.token,
+      enabled_tools: input.enabled_tools,
+      created_at: previous?.created_at ?? stamp,
+      updated_at: stamp,
+      last_active_ms: now,
+    };
+    this.deps.store.save(record);
+    return ok(await this.#view(record));
+  }
+
+  record(): Result<SessionRecord> {
+    const record = this.deps.store.load();
+    return record ? ok(record) : fail("session_not_found", "Session is not bound");
+  }
+
+  async view(): Promise<Result<SessionView>> {
+    const record = this.#touch();
+    return record.ok ? ok(await this.#view(record.value)) : record;
+  }
+
+  async tools(): Promise<Result<ToolList>> {
+    const record = this.#touch();
+    if (!record.ok) return record;
+    const catalogue = await this.#catalogue(record.value);
+    return ok({ tools: [...catalogue.tools] });
+  }
+
+  async execute(input: ExecuteToolInput): Promise<Result<ToolResult>> {
+    const record = this.#touch();
+    if (!record.ok) return record;
+    if (input.device_id !== undefined && input.device_id !== record.value.device_id) {
+      return fail("session_conflict", "device_id does not match the device bound to this session");
+    }
+    const catalogue = await this.#catalogue(record.value);
+    return catalogue.call(input.tool_name, input.arguments);
+  }
+
+  /** When the session may be deleted for idleness. */
+  expiresAtMs(record: SessionRecord): number {
+    return record.last_active_ms + this.deps.idleTtlMs;
+  }
+
+  #touch(): Result<SessionRecord> {
+    const record = this.deps.store.load();
+    if (!record) return fail("session_not_found", "Session is not bound");
+    const touched = { ...record, last_active_ms: this.deps.now() };
+    this.deps.store.save(touched);
+    return ok(touched);
+  }
+
+  #catalogue(record: SessionRecord): Promise<Catalogue> {
+    return Catalogue.build(this.deps.providers(record), record.enabled_tools);
+  }
+
+  async #view(record: SessionRecord): Promise<SessionView> {
+    const catalogue = await this.#catalogue(record);
+    return {
+      session_id: record.session_id,
+      device_id: record.device_id,
+      client_id: record.client_id,
+      vision_url: record.vision_url,
+      has_token: record.token !== "",
+      enabled_tools: record.enabled_tools,
+      created_at: record.created_at,
+      updated_at: record.updated_at,
+      expires_at: new Date(this.expiresAtMs(record)).toISOString(),
+      tools: { device: catalogue.count("device"), local: catalogue.count("local"), external: catalogue.count("external") },
+      relay: this.deps.relayStatus(),
+    };
+  }
+}

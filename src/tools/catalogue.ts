@@ -1,0 +1,44 @@
+/**
+ * The merged tool catalogue of one session: device tools (device order), then local, then external tools
+ * (config order). The same inputs always give the same array, so LLM prompt caches stay warm.
+ */
+import { fail, type Result } from "../core/errors";
+import type { ToolDescriptor, ToolResult } from "../core/schemas";
+import type { ToolArgs, ToolProvider } from "./tool-provider";
+
+const SOURCE_ORDER = ["device", "local", "external"] as const;
+
+export class Catalogue {
+  private constructor(
+    readonly tools: readonly ToolDescriptor[],
+    readonly owners: ReadonlyMap<string, ToolProvider>,
+  ) {}
+
+  /** @param enabledTools allow-list of LLM names; empty means every tool. */
+  static async build(providers: readonly ToolProvider[], enabledTools: readonly string[] = []): Promise<Catalogue> {
+    const allowed = enabledTools.length > 0 ? new Set(enabledTools) : undefined;
+    const ordered = [...providers].sort((a, b) => SOURCE_ORDER.indexOf(a.source) - SOURCE_ORDER.indexOf(b.source));
+    const lists = await Promise.all(ordered.map((provider) => provider.list()));
+    const tools: ToolDescriptor[] = [];
+    const owners = new Map<string, ToolProvider>();
+    ordered.forEach((provider, index) => {
+      for (const tool of lists[index] ?? []) {
+        // First come wins: a later source never shadows an earlier one's name.
+        if (owners.has(tool.name) || (allowed && !allowed.has(tool.name))) continue;
+        owners.set(tool.name, provider);
+        tools.push(tool);
+      }
+    });
+    return new Catalogue(tools, owners);
+  }
+
+  count(source: ToolDescriptor["source"]): number {
+    return this.tools.filter((tool) => tool.source === source).length;
+  }
+
+  async call(name: string, args: ToolArgs): Promise<Result<ToolResult>> {
+    const owner = this.owners.get(name);
+    if (!owner) return fail("tool_not_found", `Tool '${name}' is not available in this session`);
+    return owner.call(name, args);
+  }
+}
