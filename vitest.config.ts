@@ -6,6 +6,8 @@ export const TEST_TOKEN = "test-token-1";
 
 export default defineConfig({
   test: {
+    // Structured logs are printed only for failing tests.
+    silent: "passed-only",
     projects: [
       {
         test: { name: "unit", include: ["src/**/*.test.ts"], environment: "node" },

@@ -14,7 +14,10 @@ import { VERSION } from "../version";
 import type { AppEnv } from "./app-env";
 import { bearerToken, isAcceptedToken, parseTokens } from "./auth";
 import { errorResponse } from "./error-response";
+import { opsRoutes } from "./ops-routes";
 import { restRoutes } from "./rest";
+import { serverRoutes } from "./server-routes";
+import { externalConfigIssues } from "../tools/external";
 
 export const app = new Hono<AppEnv>();
 
@@ -35,7 +38,9 @@ app.use(async (c, next) => {
 app.get("/healthz", (c) => {
   const config = configFromEnv(c.env);
   if (!config.ok) return c.json({ status: "unhealthy", version: VERSION, error: config.error }, 503);
-  return c.json({ status: "ok", version: VERSION });
+  // A misconfigured external server is reported but does not make the service unhealthy: the rest still works.
+  const issues = externalConfigIssues(config.value);
+  return c.json({ status: issues.length > 0 ? "degraded" : "ok", version: VERSION, config_issues: issues });
 });
 
 for (const prefix of ["/api/*", "/trpc/*"]) {
@@ -60,7 +65,9 @@ for (const prefix of ["/api/*", "/trpc/*"]) {
   );
 }
 
+app.route("/", opsRoutes);
 app.route("/api/v1/mcp", restRoutes);
+app.route("/api/v1/mcp", serverRoutes);
 
 app.all("/trpc/*", (c) =>
   fetchRequestHandler({

@@ -10,6 +10,7 @@ import { fail, ok, type Result } from "../core/errors";
 import type { BindSessionInput, ExecuteToolInput, SessionRef, SessionView, ToolList, ToolResult } from "../core/schemas";
 import { configFromEnv } from "../env-config";
 import { log } from "../observability/log";
+import { externalTools } from "../tools/external";
 import { LocalTools } from "../tools/local/local-tools";
 import type { ToolProvider } from "../tools/tool-provider";
 import { SessionRecord, type SessionStore } from "./session-record";
@@ -36,11 +37,12 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     if (!this.#config.ok) return;
     const config = this.#config.value;
     const local = new LocalTools({ config: config.local_tools, timezone: config.timezone });
+    const external = externalTools(config, env);
     this.#service = new SessionService({
       store: kvStore(ctx.storage.kv),
       idleTtlMs: config.sessions.idle_ttl_seconds * 1000,
       now: Date.now,
-      providers: (): ToolProvider[] => [local],
+      providers: (): ToolProvider[] => [local, external],
       relayStatus: () => ({ attached: false, phase: "detached", server_info: null, tool_count: 0, pending_calls: 0 }),
     });
   }
