@@ -96,3 +96,29 @@ export const SessionView = z.object({
   relay: RelayStatus,
 });
 export type SessionView = z.infer<typeof SessionView>;
+
+/**
+ * Device frames relayed over HTTP: one xiaozhi envelope, or `{frames:[…]}`. Each frame is checked on its own
+ * by the session (a bad one is counted and dropped), so only the outer shape is validated here.
+ */
+export const DeviceFramesBody = z.union([
+  z.strictObject({ frames: z.array(z.unknown()).min(1).max(64) }),
+  z.looseObject({ type: z.string(), payload: z.unknown() }),
+]);
+export const HandleMessageInput = z.looseObject({
+  session_id: SessionId,
+  frames: z.array(z.unknown()).min(1).max(64).optional(),
+  type: z.string().optional(),
+  payload: z.unknown().optional(),
+}).refine((input) => input.frames !== undefined || input.type !== undefined, {
+  message: "Send one frame ({session_id, type, payload}) or {session_id, frames:[…]}",
+});
+
+export const FramesInput = z.object({ session_id: SessionId, frames: z.array(z.unknown()) });
+export type FramesInput = z.infer<typeof FramesInput>;
+
+export const FramesOutcome = z.object({
+  success: z.literal(true),
+  result: z.object({ accepted: z.int(), dropped: z.int() }),
+});
+export type FramesOutcome = z.infer<typeof FramesOutcome>;

@@ -14,6 +14,7 @@ import { VERSION } from "../version";
 import type { AppEnv } from "./app-env";
 import { bearerToken, isAcceptedToken, parseTokens } from "./auth";
 import { errorResponse } from "./error-response";
+import { deviceRoutes } from "./device-routes";
 import { opsRoutes } from "./ops-routes";
 import { restRoutes } from "./rest";
 import { serverRoutes } from "./server-routes";
@@ -67,6 +68,7 @@ for (const prefix of ["/api/*", "/trpc/*"]) {
 
 app.route("/", opsRoutes);
 app.route("/api/v1/mcp", restRoutes);
+app.route("/api/v1/mcp", deviceRoutes);
 app.route("/api/v1/mcp", serverRoutes);
 
 app.all("/trpc/*", (c) =>

@@ -5,15 +5,24 @@
 import type { McpService } from "../core/service";
 import type { SessionObject, SessionRpc } from "./session-object";
 
-export function sessionDirectory(namespace: DurableObjectNamespace<SessionObject>): McpService {
-  // The stub's generated Rpc types recurse without end over JSON values (TS2589); the object's own
-  // interface is the same contract, stated once.
-  const session = (id: string) => namespace.getByName(id) as unknown as SessionRpc;
+type Sessions = DurableObjectNamespace<SessionObject>;
+
+// The stub's generated Rpc types recurse without end over JSON values (TS2589); the object's own interface
+// is the same contract, stated once.
+const session = (namespace: Sessions, id: string) => namespace.getByName(id) as unknown as SessionRpc;
+
+export function sessionDirectory(namespace: Sessions): McpService {
   return {
-    bindSession: (input) => session(input.session_id).bind(input),
-    getSession: (input) => session(input.session_id).view(input),
-    unbindSession: (input) => session(input.session_id).unbind(input),
-    getTools: (input) => session(input.session_id).tools(input),
-    executeTool: (input) => session(input.session_id).execute(input),
+    bindSession: (input) => session(namespace, input.session_id).bind(input),
+    getSession: (input) => session(namespace, input.session_id).view(input),
+    unbindSession: (input) => session(namespace, input.session_id).unbind(input),
+    getTools: (input) => session(namespace, input.session_id).tools(input),
+    executeTool: (input) => session(namespace, input.session_id).execute(input),
+    handleDeviceFrames: (input) => session(namespace, input.session_id).frames(input),
   };
+}
+
+/** Hands a relay attachment (WebSocket upgrade or SSE stream) to the session's object. */
+export function relayToSession(namespace: Sessions, sessionId: string, request: Request): Promise<Response> {
+  return session(namespace, sessionId).fetch(request);
 }

@@ -1,22 +1,38 @@
 /**
- * One Durable Object per session, named by `session_id`. It persists the bound context, owns the session's
- * tool catalogue and expires the session after `sessions.idle_ttl_seconds` without activity.
+ * One Durable Object per session, named by `session_id`. It persists the bound context, is the MCP client of
+ * the session's device (through the relay the gateway attaches), owns the session's tool catalogue and
+ * expires the session after `sessions.idle_ttl_seconds` without activity.
  *
- * Every public method returns a {@link Result}: errors lose their fields across Durable Object RPC.
+ * Every public RPC method returns a {@link Result}: errors lose their fields across Durable Object RPC.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { ServiceConfig } from "../core/config";
-import { fail, ok, type Result } from "../core/errors";
-import type { BindSessionInput, ExecuteToolInput, SessionRef, SessionView, ToolList, ToolResult } from "../core/schemas";
+import { appError, fail, ok, type Result } from "../core/errors";
+import type {
+  BindSessionInput,
+  ExecuteToolInput,
+  FramesInput,
+  FramesOutcome,
+  SessionRef,
+  SessionView,
+  ToolList,
+  ToolResult,
+} from "../core/schemas";
 import { configFromEnv } from "../env-config";
+import { errorResponse } from "../http/error-response";
 import { log } from "../observability/log";
+import { DeviceClient } from "../tools/device/device-client";
+import { envelope, Envelope } from "../tools/device/device-protocol";
+import { DeviceState } from "../tools/device/device-state";
 import { externalTools } from "../tools/external";
 import { LocalTools } from "../tools/local/local-tools";
 import type { ToolProvider } from "../tools/tool-provider";
+import { RelayChannel } from "./relay-channel";
 import { SessionRecord, type SessionStore } from "./session-record";
 import { SessionService } from "./session-service";
 
 const RECORD_KEY = "session";
+const DEVICE_KEY = "device";
 
 /** The RPC surface of a session object, as the Worker calls it. */
 export interface SessionRpc {
@@ -25,93 +41,226 @@ export interface SessionRpc {
   tools(ref: SessionRef): Promise<Result<ToolList>>;
   execute(input: ExecuteToolInput): Promise<Result<ToolResult>>;
   unbind(ref: SessionRef): Promise<Result<{ session_id: string; deleted: true }>>;
+  frames(input: FramesInput): Promise<Result<FramesOutcome>>;
+  fetch(request: Request): Promise<Response>;
+}
+
+interface Ready {
+  config: ServiceConfig;
+  service: SessionService;
+  device: DeviceClient;
 }
 
 export class SessionObject extends DurableObject<Env> implements SessionRpc {
-  readonly #config: Result<ServiceConfig>;
-  readonly #service: SessionService | undefined;
+  readonly #ready: Result<Ready>;
+  readonly #relay: RelayChannel;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#config = configFromEnv(env);
-    if (!this.#config.ok) return;
-    const config = this.#config.value;
+    this.#relay = new RelayChannel(ctx, (generation) => this.#relayGone(generation, "SSE relay stream closed"));
+    const config = configFromEnv(env);
+    this.#ready = config.ok ? ok(this.#assemble(config.value)) : config;
+  }
+
+  #assemble(config: ServiceConfig): Ready {
+    const kv = this.ctx.storage.kv;
+    const device = new DeviceClient({
+      load: () => DeviceState.safeParse(kv.get(DEVICE_KEY)).data,
+      save: (state) => kv.put(DEVICE_KEY, state),
+      send: (request) => this.#relay.send(envelope(this.#sessionId(), request)),
+      now: Date.now,
+      callTimeoutMs: config.device.call_timeout_ms,
+      listTimeoutMs: config.device.list_timeout_ms,
+      log: (level, event, fields) => log(level, event, { session_id: this.#sessionId(), ...fields }),
+    });
     const local = new LocalTools({ config: config.local_tools, timezone: config.timezone });
-    const external = externalTools(config, env);
-    this.#service = new SessionService({
-      store: kvStore(ctx.storage.kv),
+    const external = externalTools(config, this.env);
+    const service = new SessionService({
+      store: kvStore(kv),
       idleTtlMs: config.sessions.idle_ttl_seconds * 1000,
       now: Date.now,
-      providers: (): ToolProvider[] => [local, external],
-      relayStatus: () => ({ attached: false, phase: "detached", server_info: null, tool_count: 0, pending_calls: 0 }),
+      providers: (): ToolProvider[] => [device, local, external],
+      relayStatus: () => device.status(),
     });
+    return { config, service, device };
   }
 
   async bind(input: BindSessionInput): Promise<Result<SessionView>> {
-    if (!this.#service) return this.#configError();
-    const view = await this.#service.bind(input);
-    if (view.ok) await this.#scheduleExpiry();
-    return view;
+    if (!this.#ready.ok) return this.#ready;
+    const { service, device } = this.#ready.value;
+    const previous = service.record();
+    // Another device on the same session id must never reach its predecessor's tools.
+    if (previous.ok && previous.value.device_id !== input.device_id) device.forgetTools();
+    const view = await service.bind(input);
+    if (device.state().attached) device.rehandshake({ url: input.vision_url, token: input.token });
+    await this.#rearm();
+    return previous.ok || !view.ok ? view : service.view();
   }
 
   async view(_ref: SessionRef): Promise<Result<SessionView>> {
-    return this.#service ? this.#service.view() : this.#configError();
+    return this.#ready.ok ? this.#ready.value.service.view() : this.#ready;
   }
 
   async tools(_ref: SessionRef): Promise<Result<ToolList>> {
-    return this.#service ? this.#service.tools() : this.#configError();
+    return this.#ready.ok ? this.#ready.value.service.tools() : this.#ready;
   }
 
   async execute(input: ExecuteToolInput): Promise<Result<ToolResult>> {
-    return this.#service ? this.#service.execute(input) : this.#configError();
+    return this.#ready.ok ? this.#ready.value.service.execute(input) : this.#ready;
   }
 
   async unbind(ref: SessionRef): Promise<Result<{ session_id: string; deleted: true }>> {
-    if (!this.#service) return this.#configError();
-    const record = this.#service.record();
+    if (!this.#ready.ok) return this.#ready;
+    const record = this.#ready.value.service.record();
     if (!record.ok) return record;
     await this.#destroy("unbound");
     return ok({ session_id: ref.session_id, deleted: true });
   }
 
-  /** Idle expiry. Alarms are at-least-once, so this only acts on what storage says now. */
-  override async alarm(): Promise<void> {
-    const record = this.#service?.record();
-    if (!this.#service || !record?.ok) return;
-    const expiresAt = this.#service.expiresAtMs(record.value);
-    if (Date.now() < expiresAt) {
-      await this.ctx.storage.setAlarm(expiresAt);
-      return;
-    }
-    log("info", "session.expired", { session_id: record.value.session_id });
-    await this.#destroy("expired");
+  /** Device frames relayed over HTTP: each is handled exactly as if it came over the relay WebSocket. */
+  async frames(input: FramesInput): Promise<Result<FramesOutcome>> {
+    if (!this.#ready.ok) return this.#ready;
+    const record = this.#ready.value.service.record();
+    if (!record.ok) return record;
+    let accepted = 0;
+    for (const frame of input.frames) if (this.#intake(typeof frame === "string" ? frame : JSON.stringify(frame))) accepted += 1;
+    await this.#rearm();
+    return ok({ success: true, result: { accepted, dropped: input.frames.length - accepted } });
   }
 
-  async #scheduleExpiry(): Promise<void> {
-    const record = this.#service?.record();
-    if (!this.#service || !record?.ok) return;
-    // The alarm fires at the first possible expiry and re-arms itself from last activity.
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(this.#service.expiresAtMs(record.value));
+  /** Relay attachment: `…/device` (WebSocket upgrade) and `…/device/events` (server-sent events). */
+  override async fetch(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    if (!this.#ready.ok) return errorResponse(this.#ready.error, path);
+    const record = this.#ready.value.service.record();
+    if (!record.ok) return errorResponse(record.error, path);
+    const vision = { url: record.value.vision_url, token: record.value.token };
+    const device = this.#ready.value.device;
+    const generation = device.state().generation + 1;
+
+    if (path.endsWith("/device/events")) {
+      const lastEventId = parseEventId(request.headers.get("last-event-id"));
+      const current = this.#relay.current();
+      const resuming = lastEventId !== undefined && current?.channel === "sse" && device.state().attached;
+      const stream = this.#relay.openStream(resuming && current ? current.generation : generation, lastEventId);
+      if (!resuming) device.attach(vision);
+      await this.#rearm();
+      return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
+    }
+
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return errorResponse(appError("invalid_request", "Expected a WebSocket upgrade (Upgrade: websocket)"), path);
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.#relay.acceptSocket(server, generation);
+    device.attach(vision);
+    await this.#rearm();
+    log("info", "relay.attached", { session_id: record.value.session_id, channel: "websocket", generation });
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (!this.#relay.isCurrentSocket(ws)) return; // a replaced relay's late frames
+    this.#intake(typeof message === "string" ? message : new TextDecoder().decode(message));
+    await this.#rearm();
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    if (!this.#relay.isCurrentSocket(ws)) return;
+    this.#relayGone(this.#relay.current()?.generation ?? 0, `Device relay disconnected (${code}${reason ? ` ${reason}` : ""})`);
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    if (!this.#relay.isCurrentSocket(ws)) return;
+    this.#relayGone(this.#relay.current()?.generation ?? 0, `Device relay failed: ${String(error)}`);
+  }
+
+  /** One alarm serves two deadlines: the device handshake's, and the session's idle expiry. */
+  override async alarm(): Promise<void> {
+    if (!this.#ready.ok) return;
+    const { service, device } = this.#ready.value;
+    const record = service.record();
+    if (!record.ok) return;
+    device.expireHandshake();
+    const idle = Date.now() >= service.expiresAtMs(record.value);
+    if (idle && !device.state().attached) {
+      log("info", "session.expired", { session_id: record.value.session_id });
+      await this.#destroy("expired");
+      return;
+    }
+    // An attached relay keeps the session alive: its conversation is still going.
+    if (idle) service.touch();
+    await this.#rearm();
+  }
+
+  /** Parses, size-checks and hands one frame to the device client. Bad frames are counted, never fatal. */
+  #intake(frame: string): boolean {
+    if (!this.#ready.ok) return false;
+    const { config, device } = this.#ready.value;
+    if (byteLengthOver(frame, config.limits.max_frame_bytes)) {
+      device.count("dropped_frames");
+      log("warn", "relay.frame_too_large", { session_id: this.#sessionId(), limit: config.limits.max_frame_bytes });
+      return false;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(frame);
+    } catch {
+      parsed = undefined;
+    }
+    const frameEnvelope = Envelope.safeParse(parsed);
+    if (!frameEnvelope.success) {
+      device.count("malformed_frames");
+      log("warn", "relay.malformed_frame", { session_id: this.#sessionId() });
+      return false;
+    }
+    device.receive(frameEnvelope.data.payload);
+    return true;
+  }
+
+  #relayGone(generation: number, reason: string): void {
+    if (!this.#ready.ok || this.#relay.current()?.generation !== generation) return;
+    this.#ready.value.device.detach(reason);
+    log("info", "relay.detached", { session_id: this.#sessionId(), reason });
+  }
+
+  async #rearm(): Promise<void> {
+    if (!this.#ready.ok) return;
+    const { service, device } = this.#ready.value;
+    const record = service.record();
+    if (!record.ok) return;
+    const deadlines = [service.expiresAtMs(record.value), device.handshakeDeadline()].filter((t): t is number => t !== undefined);
+    const next = Math.min(...deadlines);
+    if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
   }
 
   async #destroy(reason: string): Promise<void> {
-    for (const socket of this.ctx.getWebSockets()) socket.close(4000, `session ${reason}`);
+    if (this.#ready.ok) this.#ready.value.device.detach(`Session ${reason}`);
+    this.#relay.closeAll(4000, `session ${reason}`);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
 
-  #configError<T>(): Result<T> {
-    return this.#config.ok ? fail("internal", "Session not initialised") : this.#config;
+  #sessionId(): string {
+    return SessionRecord.safeParse(this.ctx.storage.kv.get(RECORD_KEY)).data?.session_id ?? "";
   }
 }
 
 function kvStore(kv: SyncKvStorage): SessionStore {
   return {
-    load: () => {
-      const raw = kv.get(RECORD_KEY);
-      const parsed = SessionRecord.safeParse(raw);
-      return parsed.success ? parsed.data : undefined;
-    },
+    load: () => SessionRecord.safeParse(kv.get(RECORD_KEY)).data,
     save: (record) => kv.put(RECORD_KEY, record),
   };
+}
+
+function parseEventId(header: string | null): number | undefined {
+  const id = Number(header);
+  return header !== null && Number.isInteger(id) && id >= 0 ? id : undefined;
+}
+
+/** UTF-8 size above `limit`, without encoding frames that are obviously small or obviously big. */
+function byteLengthOver(text: string, limit: number): boolean {
+  if (text.length > limit) return true;
+  if (text.length * 3 <= limit) return false;
+  return new TextEncoder().encode(text).length > limit;
 }

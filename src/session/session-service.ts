@@ -71,6 +71,11 @@ export class SessionService {
     return record.last_active_ms + this.deps.idleTtlMs;
   }
 
+  /** Marks activity now; returns the session, or session_not_found. */
+  touch(): Result<SessionRecord> {
+    return this.#touch();
+  }
+
   #touch(): Result<SessionRecord> {
     const record = this.deps.store.load();
     if (!record) return fail("session_not_found", "Session is not bound");

@@ -12,6 +12,8 @@ export class Catalogue {
   private constructor(
     readonly tools: readonly ToolDescriptor[],
     readonly owners: ReadonlyMap<string, ToolProvider>,
+    private readonly providers: readonly ToolProvider[],
+    private readonly allowed: ReadonlySet<string> | undefined,
   ) {}
 
   /** @param enabledTools allow-list of LLM names; empty means every tool. */
@@ -29,7 +31,7 @@ export class Catalogue {
         tools.push(tool);
       }
     });
-    return new Catalogue(tools, owners);
+    return new Catalogue(tools, owners, ordered, allowed);
   }
 
   count(source: ToolDescriptor["source"]): number {
@@ -37,8 +39,13 @@ export class Catalogue {
   }
 
   async call(name: string, args: ToolArgs): Promise<Result<ToolResult>> {
-    const owner = this.owners.get(name);
+    const owner = this.owners.get(name) ?? this.#claimant(name);
     if (!owner) return fail("tool_not_found", `Tool '${name}' is not available in this session`);
     return owner.call(name, args);
+  }
+
+  #claimant(name: string): ToolProvider | undefined {
+    if (this.allowed && !this.allowed.has(name)) return undefined;
+    return this.providers.find((provider) => provider.claims?.(name));
   }
 }

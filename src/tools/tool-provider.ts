@@ -11,6 +11,11 @@ export interface ToolProvider {
   readonly source: ToolSource;
   /** The provider's tools, already named as the LLM sees them, in a stable order. */
   list(): Promise<ToolDescriptor[]>;
+  /**
+   * Whether the provider knows a name it cannot list right now (a device tool while no relay is attached),
+   * so a call fails with the provider's own error (503) instead of `tool_not_found`.
+   */
+  claims?(name: string): boolean;
   /** Runs one of the provider's tools by its LLM name; arguments are validated by the provider. */
   call(name: string, args: ToolArgs): Promise<Result<ToolResult>>;
 }

@@ -5,7 +5,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { AppException, isErrorCode, TRPC_CODE, type ErrorCode, type Result } from "../core/errors";
-import { BindSessionInput, ExecuteToolInput, SessionRef } from "../core/schemas";
+import { BindSessionInput, ExecuteToolInput, HandleMessageInput, SessionRef } from "../core/schemas";
 import type { McpService } from "../core/service";
 
 export interface TrpcContext {
@@ -54,6 +54,11 @@ export const appRouter = t.router({
   unbindSession: t.procedure.input(SessionRef).mutation(async ({ ctx, input }) => unwrap(await ctx.service.unbindSession(input))),
   getTools: t.procedure.input(SessionRef).query(async ({ ctx, input }) => unwrap(await ctx.service.getTools(input))),
   executeTool: t.procedure.input(ExecuteToolInput).mutation(async ({ ctx, input }) => unwrap(await ctx.service.executeTool(input))),
+  /** Device frames for gateways without a relay WebSocket: one xiaozhi envelope, or `{session_id, frames}`. */
+  handleXiaoZhiMessage: t.procedure.input(HandleMessageInput).mutation(async ({ ctx, input }) => {
+    const { session_id, frames, ...frame } = input;
+    return unwrap(await ctx.service.handleDeviceFrames({ session_id, frames: frames ?? [{ session_id, ...frame }] }));
+  }),
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,28 @@
+/** Request parsing shared by the REST routes: JSON bodies and zod validation into stable error codes. */
+import type { Context } from "hono";
+import type { z } from "zod";
+import { AppException, appError, type Result } from "../core/errors";
+import type { AppEnv } from "./app-env";
+
+export function unwrapResult<T>(result: Result<T>): T {
+  if (result.ok) return result.value;
+  throw new AppException(result.error);
+}
+
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0];
+  const field = [where, ...(first?.path ?? [])].join(".");
+  throw new AppException(appError("invalid_request", `Invalid ${field}: ${first?.message ?? "invalid"}`, { issues: parsed.error.issues }));
+}
+
+export async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AppException(appError("invalid_request", "Request body is not valid JSON"));
+  }
+}

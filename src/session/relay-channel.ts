@@ -1,0 +1,128 @@
+/**
+ * The channels a gateway can relay device frames over — a hibernatable WebSocket, or server-sent events
+ * for gateways that cannot hold one — behind one `send`. Which relay is current is persisted (an evicted
+ * object must still find its socket); SSE frames also go to a bounded outbox so a gateway that reconnects
+ * with `Last-Event-ID` misses nothing.
+ */
+import { z } from "zod";
+
+export const RelayRecord = z.object({
+  channel: z.enum(["websocket", "sse"]),
+  generation: z.int(),
+  /** SSE only: the last event id used, and the frames not yet known to be delivered. */
+  seq: z.int(),
+  outbox: z.array(z.object({ id: z.int(), frame: z.string() })),
+});
+export type RelayRecord = z.infer<typeof RelayRecord>;
+
+const RELAY_KEY = "relay";
+const OUTBOX_LIMIT = 256;
+const SSE_PING_MS = 15_000;
+
+export const relayTag = (generation: number) => `relay-${generation}`;
+
+interface LiveStream {
+  generation: number;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  ping: ReturnType<typeof setInterval>;
+}
+
+export class RelayChannel {
+  readonly #encoder = new TextEncoder();
+  #stream: LiveStream | undefined;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly onStreamGone: (generation: number) => void,
+  ) {}
+
+  current(): RelayRecord | undefined {
+    const parsed = RelayRecord.safeParse(this.ctx.storage.kv.get(RELAY_KEY));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  isCurrentSocket(ws: WebSocket): boolean {
+    const relay = this.current();
+    return relay?.channel === "websocket" && this.ctx.getTags(ws).includes(relayTag(relay.generation));
+  }
+
+  /** Makes `ws` the relay of `generation`, closing any socket it replaces. */
+  acceptSocket(ws: WebSocket, generation: number): void {
+    const previous = this.ctx.getWebSockets();
+    this.ctx.acceptWebSocket(ws, [relayTag(generation)]);
+    this.ctx.storage.kv.put(RELAY_KEY, { channel: "websocket", generation, seq: 0, outbox: [] } satisfies RelayRecord);
+    this.#closeStream();
+    for (const old of previous) closeQuietly(old, 4001, "replaced by a new relay");
+  }
+
+  /** Opens an SSE stream as the relay of `generation`, or resumes the current SSE relay after `lastEventId`. */
+  openStream(generation: number, lastEventId: number | undefined): ReadableStream<Uint8Array> {
+    const resumed = this.current();
+    const resume = lastEventId !== undefined && resumed?.channel === "sse" && resumed.generation === generation;
+    const record: RelayRecord = resume && resumed ? resumed : { channel: "sse", generation, seq: 0, outbox: [] };
+    this.ctx.storage.kv.put(RELAY_KEY, record);
+    for (const old of this.ctx.getWebSockets()) closeQuietly(old, 4001, "replaced by a new relay");
+    this.#closeStream();
+
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const ping = setInterval(() => void writer.write(this.#encoder.encode(": ping\n\n")).catch(() => undefined), SSE_PING_MS);
+    this.#stream = { generation, writer, ping };
+    // A cancelled response body errors the writer: that is how a gone gateway shows up.
+    writer.closed.catch(() => this.#streamGone(generation));
+    void writer.write(this.#encoder.encode(": relay open\n\n")).catch(() => undefined);
+    for (const entry of record.outbox) if (lastEventId === undefined || entry.id > lastEventId) this.#write(entry.id, entry.frame);
+    return readable;
+  }
+
+  /** Sends one frame to the current relay; false if none can take it. */
+  send(frame: string): boolean {
+    const relay = this.current();
+    if (!relay) return false;
+    if (relay.channel === "websocket") {
+      const [socket] = this.ctx.getWebSockets(relayTag(relay.generation));
+      if (!socket) return false;
+      socket.send(frame);
+      return true;
+    }
+    const id = relay.seq + 1;
+    const outbox = [...relay.outbox, { id, frame }].slice(-OUTBOX_LIMIT);
+    this.ctx.storage.kv.put(RELAY_KEY, { ...relay, seq: id, outbox } satisfies RelayRecord);
+    if (this.#stream?.generation === relay.generation) this.#write(id, frame);
+    return true;
+  }
+
+  /** Ends every relay of the session (unbind, expiry). */
+  closeAll(code: number, reason: string): void {
+    for (const socket of this.ctx.getWebSockets()) closeQuietly(socket, code, reason);
+    this.#closeStream();
+    this.ctx.storage.kv.delete(RELAY_KEY);
+  }
+
+  #write(id: number, frame: string): void {
+    void this.#stream?.writer.write(this.#encoder.encode(`id: ${id}\nevent: mcp\ndata: ${frame}\n\n`)).catch(() => undefined);
+  }
+
+  #streamGone(generation: number): void {
+    if (this.#stream?.generation !== generation) return;
+    clearInterval(this.#stream.ping);
+    this.#stream = undefined;
+    this.onStreamGone(generation);
+  }
+
+  #closeStream(): void {
+    if (!this.#stream) return;
+    const stream = this.#stream;
+    this.#stream = undefined;
+    clearInterval(stream.ping);
+    void stream.writer.close().catch(() => undefined);
+  }
+}
+
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closing or closed
+  }
+}

@@ -1,0 +1,49 @@
+/** What a session persists about its device relay, so a Durable Object evicted mid-session resumes exactly. */
+import { z } from "zod";
+import { RelayPhase } from "../../core/schemas";
+import { DeviceTool } from "./device-protocol";
+
+export const Handshake = z.object({
+  kind: z.enum(["initialize", "list"]),
+  id: z.int(),
+  cursor: z.string().optional(),
+  pages: z.int(),
+  deadline_ms: z.number(),
+});
+
+export const DeviceState = z.object({
+  /** Bumped whenever a relay attaches; events of older relays are ignored. */
+  generation: z.int(),
+  attached: z.boolean(),
+  phase: RelayPhase,
+  /** Next JSON-RPC id to allocate; 1 is reserved for initialize. */
+  next_id: z.int().min(2),
+  server_info: z.json().nullable(),
+  handshake: Handshake.nullable(),
+  /** Tools received so far by the listing in progress. */
+  partial: z.array(DeviceTool),
+  /** The last complete catalogue, in device order. */
+  tools: z.array(DeviceTool),
+  /** Whether `tools` is offered to the LLM: false from a disconnect until the next complete listing. */
+  visible: z.boolean(),
+  /** Calls in flight by id: a reply is accepted only for one of these. */
+  calls: z.record(z.string(), z.object({ name: z.string(), deadline_ms: z.number() })),
+  counters: z.object({ malformed_frames: z.int(), dropped_frames: z.int(), ignored_replies: z.int() }),
+});
+export type DeviceState = z.infer<typeof DeviceState>;
+
+export function initialDeviceState(): DeviceState {
+  return {
+    generation: 0,
+    attached: false,
+    phase: "detached",
+    next_id: 2,
+    server_info: null,
+    handshake: null,
+    partial: [],
+    tools: [],
+    visible: false,
+    calls: {},
+    counters: { malformed_frames: 0, dropped_frames: 0, ignored_replies: 0 },
+  };
+}
