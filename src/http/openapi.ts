@@ -1,0 +1,670 @@
+/**
+ * The OpenAPI 3.1 document of the service (`GET /api/v1/openapi.json`), generated from the same zod schemas
+ * the routes validate with, so it cannot drift from them silently.
+ *
+ * ## Adding a route (the coverage test in test/ops/openapi.test.ts fails until you do)
+ * Append one `defineRoute({...})` to {@link ROUTES}:
+ * ```ts
+ * defineRoute({
+ *   method: "get",
+ *   path: "/api/v1/mcp/servers",            // OpenAPI form: `{param}`, not Hono's `:param`
+ *   operationId: "listServers",             // unique; becomes the generated client's method name
+ *   summary: "External MCP servers and their state",
+ *   tags: ["servers"],
+ *   params: z.object({ ... }),              // path params (optional), query: z.object({...}) likewise
+ *   body: SomeBodySchema,                   // request body (optional), converted with io:"input"
+ *   response: { description: "…", schema: ServerList },  // 200 body, converted with io:"output"
+ *   errors: ["upstream_error"],             // codes the handler itself can return (see below)
+ *   examples: { response: { servers: [] } },// validated against the schemas by the tests
+ * }),
+ * ```
+ * - Reuse the schemas of src/core/schemas.ts (or the ones the handler parses with); never restate a shape.
+ * - `errors` lists the codes of src/core/errors.ts the route can answer; they are grouped by HTTP status.
+ *   Added automatically: `unauthorized` + `config_invalid` (bearer/config middleware) unless `public`,
+ *   `invalid_request` when there are params/query/body, `payload_too_large` with a body, `internal` always.
+ * - Not JSON? `response: { status: 101, description }` documents a WebSocket upgrade (no schema);
+ *   `response: { contentType: "text/event-stream", schema: z.string(), description }` an SSE stream.
+ * - `public: true` only for routes outside /api and /trpc (no bearer token); `protocol: "trpc"` for /trpc.
+ * - Give a schema a stable component name by adding it to {@link NAMED_SCHEMAS}; otherwise bodies and
+ *   responses are named after the operation (`<OperationId>Request` / `<OperationId>Response`).
+ */
+import { z } from "zod";
+import { ERROR_CODES, HTTP_STATUS, type ErrorCode } from "../core/errors";
+import {
+  BindSessionBody,
+  BindSessionInput,
+  ExecuteToolBody,
+  ExecuteToolInput,
+  RelayStatus,
+  SessionId,
+  SessionRef,
+  SessionView,
+  ToolDescriptor,
+  ToolList,
+  ToolName,
+  ToolResult,
+} from "../core/schemas";
+import { VERSION } from "../version";
+
+// ---------------------------------------------------------------------------------------------------------
+// Response schemas that exist only on the wire, composed from the core ones (rest.ts, app.ts, ops-routes.ts).
+
+export const ErrorObject = z.object({
+  code: z.enum(ERROR_CODES).describe("Stable machine-readable code; the HTTP status follows from it"),
+  message: z.string().describe("Human-readable; may change between versions"),
+  details: z.unknown().optional().describe("Optional structured details, e.g. zod issues"),
+});
+
+/** Every REST error: `{error:{code,message,details?}}`. */
+export const ErrorBody = z.object({ error: ErrorObject });
+
+export const BindSessionResponse = z.object({ success: z.literal(true), session: SessionView });
+
+export const UnbindSessionResponse = z.object({
+  success: z.literal(true),
+  session_id: z.string(),
+  deleted: z.literal(true),
+});
+
+/** `/healthz` (liveness, in app.ts). */
+export const HealthReport = z.object({
+  status: z.enum(["ok", "degraded"]),
+  version: z.string(),
+  config_issues: z.array(ErrorObject),
+});
+export const UnhealthyReport = z.object({ status: z.literal("unhealthy"), version: z.string(), error: ErrorObject });
+
+/** Mirrors `ExternalServerState` of src/tools/external; ops-routes.ts assigns one to the other, so tsc catches drift. */
+export const ExternalServerStateView = z.object({
+  name: z.string(),
+  state: z.enum(["starting", "healthy", "unhealthy", "disabled", "misconfigured"]),
+  transport: z.string(),
+  tool_count: z.number().int().nonnegative(),
+  last_error: z.string().nullable(),
+  last_success: z.string().nullable(),
+});
+
+/** `/readyz`: 200 with `ready`/`degraded`, 503 with `not_ready`. */
+export const ReadinessReport = z.object({
+  status: z.enum(["ready", "degraded", "not_ready"]),
+  version: z.string(),
+  checks: z.object({
+    config: z.object({ ok: z.boolean(), error: ErrorObject.optional() }),
+    external_servers: z.array(ExternalServerStateView),
+    /** Set when the external servers' states could not be read within the readiness deadline. */
+    external_servers_error: ErrorObject.optional(),
+  }),
+});
+export type ReadinessReport = z.infer<typeof ReadinessReport>;
+
+/** tRPC v11 envelopes (no transformer: plain JSON). */
+const trpcResult = <T extends z.ZodType>(data: T) => z.object({ result: z.object({ data }) });
+export const TrpcErrorBody = z.object({
+  error: z.object({
+    message: z.string(),
+    code: z.number().int().describe("JSON-RPC style tRPC error code, e.g. -32004 for NOT_FOUND"),
+    data: z.object({
+      code: z.string().describe("tRPC code, e.g. NOT_FOUND"),
+      httpStatus: z.number().int(),
+      app_code: z.enum(ERROR_CODES).describe("The service's stable error code, as in REST"),
+      details: z.unknown().optional(),
+    }),
+  }),
+});
+
+/** The document itself is described loosely: it is validated by a real OpenAPI 3.1 validator in the tests. */
+const OpenApiDocumentShape = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) });
+
+// ---------------------------------------------------------------------------------------------------------
+// The route table.
+
+type Method = "get" | "post" | "put" | "patch" | "delete";
+type Tag = "sessions" | "tools" | "ops" | "trpc" | "servers" | "device";
+
+const TAGS: Record<Tag, string> = {
+  sessions: "Bind a conversation's context to a session, read it, unbind it",
+  tools: "The LLM-facing tool list of a session, and tool execution",
+  device: "Relay of the device's MCP frames (type:\"mcp\") through the session",
+  servers: "External MCP servers",
+  ops: "Health, readiness and this document",
+  trpc: "The same operations over tRPC v11 (plain JSON, no transformer); queries are GET ?input=<JSON>",
+};
+
+export interface RouteSpec<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodType, R extends z.ZodType> {
+  method: Method;
+  /** OpenAPI form: `/api/v1/mcp/sessions/{sessionId}`. */
+  path: `/${string}`;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: readonly Tag[];
+  /** No bearer token (only /healthz and /readyz: everything under /api and /trpc is authenticated). */
+  public?: boolean;
+  /** `trpc`: errors use tRPC's envelope; query parameters are JSON text (`?input=<JSON>`). */
+  protocol?: "rest" | "trpc";
+  params?: P;
+  query?: Q;
+  body?: B;
+  response: {
+    status?: 200 | 101;
+    description: string;
+    schema?: R;
+    contentType?: "application/json" | "text/event-stream";
+  };
+  /** Codes the handler can answer besides the implicit ones (see the header of this file). */
+  errors: readonly ErrorCode[];
+  /** Non-error responses with another status, e.g. `/readyz`'s 503 report. */
+  otherResponses?: Readonly<Record<number, { description: string; schema: z.ZodType }>>;
+  examples?: {
+    params?: z.input<P>;
+    query?: z.input<Q>;
+    body?: z.input<B>;
+    response?: z.output<R>;
+  };
+}
+
+export type AnyRouteSpec = RouteSpec<z.ZodObject, z.ZodObject, z.ZodType, z.ZodType>;
+
+/** Identity with inference: ties each route's examples to its own schemas at compile time. */
+export function defineRoute<
+  P extends z.ZodObject = z.ZodObject,
+  Q extends z.ZodObject = z.ZodObject,
+  B extends z.ZodType = z.ZodNever,
+  R extends z.ZodType = z.ZodNever,
+>(spec: RouteSpec<P, Q, B, R>): AnyRouteSpec {
+  return spec as unknown as AnyRouteSpec;
+}
+
+const SessionParams = z.object({ sessionId: SessionId.describe("Conversation id chosen by the gateway (the voice server's session_id)") });
+const ToolParams = z.object({ toolName: ToolName.describe("The tool's LLM name, as listed by getTools") });
+const ToolsQuery = z.object({ session_id: SessionId });
+const TrpcQuery = <T extends z.ZodType>(input: T) => z.object({ input: input.describe("The procedure input as JSON text") });
+
+/** Response schemas nested in several bodies; each must be in {@link NAMED_SCHEMAS}. */
+const SHARED_RESPONSE_SCHEMAS: readonly z.ZodType[] = [ErrorBody, TrpcErrorBody, SessionView, RelayStatus, ToolDescriptor, ToolList, ToolResult, ExternalServerStateView];
+
+/** Component names for schemas used in several places; the rest are named after their operation. */
+const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
+  ["ErrorBody", ErrorBody],
+  ["TrpcErrorBody", TrpcErrorBody],
+  ["BindSessionBody", BindSessionBody],
+  ["BindSessionInput", BindSessionInput],
+  ["ExecuteToolBody", ExecuteToolBody],
+  ["ExecuteToolInput", ExecuteToolInput],
+  ["SessionRef", SessionRef],
+  ["SessionView", SessionView],
+  ["RelayStatus", RelayStatus],
+  ["ToolDescriptor", ToolDescriptor],
+  ["ToolList", ToolList],
+  ["ToolResult", ToolResult],
+  ["BindSessionResponse", BindSessionResponse],
+  ["UnbindSessionResponse", UnbindSessionResponse],
+  ["HealthReport", HealthReport],
+  ["UnhealthyReport", UnhealthyReport],
+  ["ReadinessReport", ReadinessReport],
+  ["ExternalServerState", ExternalServerStateView],
+];
+
+// Examples: replayed against the real worker by test/ops/examples.test.ts (timestamps aside), so they are
+// what the service really answers. docs/integration.md quotes them.
+const EXAMPLE_SESSION = "conv-7f3a9c";
+const EXAMPLE_DEVICE = "aa:bb:cc:dd:ee:ff";
+const EXAMPLE_BIND = { device_id: EXAMPLE_DEVICE, client_id: "3f1c2b9e-0d4a-4e55-9a8b-1c2d3e4f5a6b", enabled_tools: [] };
+const EXAMPLE_VIEW: z.output<typeof SessionView> = {
+  session_id: EXAMPLE_SESSION,
+  device_id: EXAMPLE_DEVICE,
+  client_id: EXAMPLE_BIND.client_id,
+  vision_url: "",
+  has_token: false,
+  enabled_tools: [],
+  created_at: "2026-11-25T08:00:00.000Z",
+  updated_at: "2026-11-25T08:00:00.000Z",
+  expires_at: "2026-11-25T08:30:00.000Z",
+  tools: { device: 0, local: 6, external: 0 },
+  relay: { attached: false, phase: "detached", server_info: null, tool_count: 0, pending_calls: 0 },
+};
+const EXAMPLE_TOOL: z.output<typeof ToolDescriptor> = {
+  name: "local_play_music",
+  description: 'Play a song. Use song_name "random" when the user does not name one.',
+  input_schema: {
+    type: "object",
+    properties: { song_name: { type: "string", description: 'Song name, or "random" for any song' } },
+    required: ["song_name"],
+  },
+  source: "local",
+};
+const EXAMPLE_EXECUTE = { session_id: EXAMPLE_SESSION, arguments: { song_name: "random" } };
+const EXAMPLE_RESULT: z.output<typeof ToolResult> = {
+  success: true,
+  action: "call_handler",
+  result: { handler: "mcp_handler_play_music", args: "random" },
+};
+
+export const ROUTES: readonly AnyRouteSpec[] = [
+  // --- ops ------------------------------------------------------------------------------------------------
+  defineRoute({
+    method: "get",
+    path: "/healthz",
+    operationId: "getHealth",
+    summary: "Liveness",
+    description: "200 while the configuration parses; `degraded` lists external-server configuration issues.",
+    tags: ["ops"],
+    public: true,
+    response: { description: "Alive", schema: HealthReport },
+    otherResponses: { 503: { description: "The configuration is invalid", schema: UnhealthyReport } },
+    errors: [],
+    examples: { response: { status: "ok", version: VERSION, config_issues: [] } },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/readyz",
+    operationId: "getReadiness",
+    summary: "Readiness",
+    description:
+      "`ready`: configuration valid and every enabled external server healthy. `degraded` (still 200): an external " +
+      "server is unhealthy or misconfigured, or its state could not be read in time; local and device tools keep " +
+      "working. 503 `not_ready`: the configuration is invalid.",
+    tags: ["ops"],
+    public: true,
+    response: { description: "Ready or degraded", schema: ReadinessReport },
+    otherResponses: { 503: { description: "Not ready: the configuration is invalid", schema: ReadinessReport } },
+    errors: [],
+    examples: { response: { status: "ready", version: VERSION, checks: { config: { ok: true }, external_servers: [] } } },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/openapi.json",
+    operationId: "getOpenApi",
+    summary: "This OpenAPI 3.1 document",
+    tags: ["ops"],
+    response: { description: "The document", schema: OpenApiDocumentShape },
+    errors: [],
+  }),
+  // --- REST ----------------------------------------------------------------------------------------------
+  defineRoute({
+    method: "post",
+    path: "/api/v1/mcp/sessions/{sessionId}/bind",
+    operationId: "bindSession",
+    summary: "Bind (or rebind) a conversation's context",
+    description:
+      "Call at device connect. Binding again updates the context and keeps `created_at` (devices reconnect " +
+      "for every conversation), so the call is idempotent and safe to retry.",
+    tags: ["sessions"],
+    params: SessionParams,
+    body: BindSessionBody,
+    response: { description: "The bound session", schema: BindSessionResponse },
+    errors: [],
+    examples: { params: { sessionId: EXAMPLE_SESSION }, body: EXAMPLE_BIND, response: { success: true, session: EXAMPLE_VIEW } },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/mcp/sessions/{sessionId}",
+    operationId: "getSession",
+    summary: "Read a session (its token is never returned)",
+    tags: ["sessions"],
+    params: SessionParams,
+    response: { description: "The session", schema: SessionView },
+    errors: ["session_not_found"],
+    examples: { params: { sessionId: EXAMPLE_SESSION }, response: EXAMPLE_VIEW },
+  }),
+  defineRoute({
+    method: "delete",
+    path: "/api/v1/mcp/sessions/{sessionId}",
+    operationId: "unbindSession",
+    summary: "Unbind a session at device disconnect",
+    description: "Deletes the session's state and closes its device relay. A second call answers `session_not_found`.",
+    tags: ["sessions"],
+    params: SessionParams,
+    response: { description: "Deleted", schema: UnbindSessionResponse },
+    errors: ["session_not_found"],
+    examples: { params: { sessionId: EXAMPLE_SESSION }, response: { success: true, session_id: EXAMPLE_SESSION, deleted: true } },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/mcp/tools",
+    operationId: "getTools",
+    summary: "The session's tools, as the LLM sees them",
+    description: "Device tools (device order), then local, then external (config order): the same inputs give the same list.",
+    tags: ["tools"],
+    query: ToolsQuery,
+    response: { description: "The tool list", schema: ToolList },
+    errors: ["session_not_found"],
+    examples: { query: { session_id: EXAMPLE_SESSION }, response: { tools: [EXAMPLE_TOOL] } },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/v1/mcp/tools/{toolName}/execute",
+    operationId: "executeTool",
+    summary: "Run a tool; the result follows the ActionResponse contract",
+    description:
+      "A tool that ran and failed is a 200 with `success:false, action:\"error\"`; API errors are for calls that " +
+      "could not run. Not idempotent: never retried by the client.",
+    tags: ["tools"],
+    params: ToolParams,
+    body: ExecuteToolBody,
+    response: { description: "The tool's result", schema: ToolResult },
+    errors: ["session_not_found", "tool_not_found", "session_conflict", "upstream_error", "device_unavailable", "timeout"],
+    examples: { params: { toolName: "local_play_music" }, body: EXAMPLE_EXECUTE, response: EXAMPLE_RESULT },
+  }),
+  // --- tRPC ----------------------------------------------------------------------------------------------
+  defineRoute({
+    method: "post",
+    path: "/trpc/bindSession",
+    operationId: "trpcBindSession",
+    summary: "tRPC mutation bindSession",
+    tags: ["trpc"],
+    protocol: "trpc",
+    body: BindSessionInput,
+    response: { description: "`{result:{data: SessionView}}`", schema: trpcResult(SessionView) },
+    errors: [],
+    examples: { body: { ...EXAMPLE_BIND, session_id: EXAMPLE_SESSION }, response: { result: { data: EXAMPLE_VIEW } } },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/trpc/getSession",
+    operationId: "trpcGetSession",
+    summary: "tRPC query getSession: GET /trpc/getSession?input=<JSON>",
+    tags: ["trpc"],
+    protocol: "trpc",
+    query: TrpcQuery(SessionRef),
+    response: { description: "`{result:{data: SessionView}}`", schema: trpcResult(SessionView) },
+    errors: ["session_not_found"],
+    examples: { query: { input: { session_id: EXAMPLE_SESSION } }, response: { result: { data: EXAMPLE_VIEW } } },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/trpc/unbindSession",
+    operationId: "trpcUnbindSession",
+    summary: "tRPC mutation unbindSession",
+    tags: ["trpc"],
+    protocol: "trpc",
+    body: SessionRef,
+    response: {
+      description: "`{result:{data:{session_id, deleted:true}}}`",
+      schema: trpcResult(z.object({ session_id: z.string(), deleted: z.literal(true) })),
+    },
+    errors: ["session_not_found"],
+    examples: { body: { session_id: EXAMPLE_SESSION }, response: { result: { data: { session_id: EXAMPLE_SESSION, deleted: true } } } },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/trpc/getTools",
+    operationId: "trpcGetTools",
+    summary: "tRPC query getTools: GET /trpc/getTools?input=<JSON>",
+    tags: ["trpc"],
+    protocol: "trpc",
+    query: TrpcQuery(SessionRef),
+    response: { description: "`{result:{data: ToolList}}`", schema: trpcResult(ToolList) },
+    errors: ["session_not_found"],
+    examples: { query: { input: { session_id: EXAMPLE_SESSION } }, response: { result: { data: { tools: [EXAMPLE_TOOL] } } } },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/trpc/executeTool",
+    operationId: "trpcExecuteTool",
+    summary: "tRPC mutation executeTool",
+    tags: ["trpc"],
+    protocol: "trpc",
+    body: ExecuteToolInput,
+    response: { description: "`{result:{data: ToolResult}}`", schema: trpcResult(ToolResult) },
+    errors: ["session_not_found", "tool_not_found", "session_conflict", "upstream_error", "device_unavailable", "timeout"],
+    examples: { body: { ...EXAMPLE_EXECUTE, tool_name: "local_play_music" }, response: { result: { data: EXAMPLE_RESULT } } },
+  }),
+];
+
+// ---------------------------------------------------------------------------------------------------------
+// The generator.
+
+type JsonSchema = z.core.JSONSchema.BaseSchema;
+type JsonObject = { [key: string]: unknown };
+
+export interface OpenApiDocument {
+  openapi: "3.1.0";
+  info: { title: string; version: string; description: string };
+  jsonSchemaDialect: string;
+  tags: { name: string; description: string }[];
+  security: Record<string, string[]>[];
+  paths: Record<string, Record<string, JsonObject>>;
+  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, JsonObject> };
+}
+
+const COMPONENT_REF = "#/components/schemas/";
+
+/** Builds the document from a route table (the default one unless a test passes another). */
+export function buildOpenApiDocument(routes: readonly AnyRouteSpec[] = ROUTES): OpenApiDocument {
+  const names = componentNames(routes);
+  const requestSchemas = componentSchemas(names.requests, "input");
+  const responseSchemas = componentSchemas(names.responses, "output");
+  for (const [name, schema] of Object.entries(responseSchemas)) {
+    if (name in requestSchemas && JSON.stringify(requestSchemas[name]) !== JSON.stringify(schema)) {
+      throw new Error(`OpenAPI component ${name} differs between request and response use`);
+    }
+  }
+  const schemas = { ...requestSchemas, ...responseSchemas };
+
+  const paths: OpenApiDocument["paths"] = {};
+  for (const route of routes) {
+    const item = (paths[route.path] ??= {});
+    if (item[route.method]) throw new Error(`Duplicate OpenAPI route ${route.method.toUpperCase()} ${route.path}`);
+    item[route.method] = operation(route, names);
+  }
+  const usedTags = new Set(routes.flatMap((route) => route.tags));
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "xiaozhi MCP service",
+      version: VERSION,
+      description:
+        "The tool service of the xiaozhi voice-assistant stack. Every error is `{error:{code,message,details?}}` " +
+        "with a stable `code`; the HTTP status follows from the code. See docs/integration.md.",
+    },
+    jsonSchemaDialect: "https://spec.openapis.org/oas/3.1/dialect/base",
+    tags: Object.entries(TAGS)
+      .filter(([name]) => usedTags.has(name as Tag))
+      .map(([name, description]) => ({ name, description })),
+    security: [{ bearerAuth: [] }],
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        bearerAuth: { type: "http", scheme: "bearer", description: "One of the tokens in MCP_SERVICE_TOKEN" },
+      },
+    },
+  };
+}
+
+let cached: OpenApiDocument | undefined;
+
+/** The default document, built once per isolate (pure data: safe to keep in module scope). */
+export function openApiDocument(): OpenApiDocument {
+  cached ??= buildOpenApiDocument();
+  return cached;
+}
+
+interface ComponentNames {
+  requests: Map<z.ZodType, string>;
+  responses: Map<z.ZodType, string>;
+}
+
+function componentNames(routes: readonly AnyRouteSpec[]): ComponentNames {
+  const named = new Map(NAMED_SCHEMAS.map(([name, schema]) => [schema, name] as const));
+  const requests = new Map<z.ZodType, string>();
+  const responses = new Map<z.ZodType, string>();
+  const nameOf = (schema: z.ZodType, fallback: string) => named.get(schema) ?? fallback;
+  const title = (id: string) => id.charAt(0).toUpperCase() + id.slice(1);
+  for (const route of routes) {
+    if (route.body) requests.set(route.body, nameOf(route.body, `${title(route.operationId)}Request`));
+    if (route.response.schema && route.response.contentType !== "text/event-stream") {
+      responses.set(route.response.schema, nameOf(route.response.schema, `${title(route.operationId)}Response`));
+    }
+    for (const [status, other] of Object.entries(route.otherResponses ?? {})) {
+      responses.set(other.schema, nameOf(other.schema, `${title(route.operationId)}Response${status}`));
+    }
+  }
+  // Nested in several bodies: a component of their own, so generated clients get one type for each.
+  for (const schema of SHARED_RESPONSE_SCHEMAS) if (!responses.has(schema)) responses.set(schema, nameOf(schema, ""));
+  return { requests, responses };
+}
+
+/** Converts a set of named schemas at once, so nested named schemas become `$ref`s between components. */
+function componentSchemas(named: Map<z.ZodType, string>, io: "input" | "output"): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  const ids = new Set<string>();
+  for (const [schema, id] of named) {
+    if (ids.has(id)) throw new Error(`OpenAPI component name ${id} is used by two different schemas`);
+    ids.add(id);
+    registry.add(schema, { id });
+  }
+  const { schemas } = z.toJSONSchema(registry, { io, uri: (id) => `${COMPONENT_REF}${id}`, override: publishable });
+  const shared = schemas.__shared?.$defs ?? {};
+  const out: Record<string, JsonSchema> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    if (id === "__shared") continue;
+    const { $schema: _dialect, $id: _id, ...rest } = schema;
+    out[id] = inlineShared(rest, shared, `${COMPONENT_REF}__shared#/$defs/`) as JsonSchema;
+  }
+  return out;
+}
+
+/** A schema converted on its own (path and query parameters), with zod's `$defs` inlined. */
+function standalone(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+  const { $schema: _dialect, $defs, ...rest } = z.toJSONSchema(schema, { io, override: publishable });
+  return inlineShared(rest, $defs ?? {}, "#/$defs/") as JsonSchema;
+}
+
+/**
+ * Adjusts zod's output for publication:
+ * - `z.json()` is recursive; zod emits it as a self-referencing `$def` whose registry URI
+ *   (`…/__shared#/$defs/…`) is no valid OpenAPI reference. It means "any JSON value", which is `{}` in JSON
+ *   Schema and `json.RawMessage`/`interface{}` to a Go generator.
+ * - Non-strict objects drop `additionalProperties:false`: a client must accept fields added later.
+ *   Strict request bodies keep it, because the service refuses unknown keys there.
+ */
+function publishable(ctx: { zodSchema: z.core.$ZodTypes; jsonSchema: JsonSchema }): void {
+  const def = ctx.zodSchema._zod.def;
+  if (isJsonValue(ctx.zodSchema)) {
+    for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as JsonObject)[key];
+    ctx.jsonSchema.description = "Any JSON value";
+    return;
+  }
+  if (def.type === "object" && def.catchall === undefined) delete ctx.jsonSchema.additionalProperties;
+  // zod bounds `.int()` by ±(2^53-1); that is JSON's safe range, not a rule of the API: leave it out.
+  if (ctx.jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete ctx.jsonSchema.minimum;
+  if (ctx.jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete ctx.jsonSchema.maximum;
+}
+
+const JSON_MEMBERS = ["array", "boolean", "null", "number", "record", "string"].join();
+
+function isJsonValue(schema: z.core.$ZodTypes): boolean {
+  const def = schema._zod.def;
+  if (def.type !== "lazy") return false;
+  const inner = (def.getter() as z.core.$ZodTypes)._zod.def;
+  return inner.type === "union" && inner.options.map((option) => option._zod.def.type).sort().join() === JSON_MEMBERS;
+}
+
+function inlineShared(node: unknown, defs: Record<string, JsonSchema>, prefix: string): unknown {
+  if (Array.isArray(node)) return node.map((item) => inlineShared(item, defs, prefix));
+  if (typeof node !== "object" || node === null) return node;
+  const object = node as JsonObject;
+  const ref = object.$ref;
+  if (typeof ref === "string" && ref.startsWith(prefix)) {
+    const target = defs[ref.slice(prefix.length)];
+    if (!target) throw new Error(`Unresolvable zod reference ${ref}`);
+    const { $ref: _ref, ...siblings } = object;
+    return { ...(inlineShared(target, defs, prefix) as JsonObject), ...siblings };
+  }
+  return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, inlineShared(value, defs, prefix)]));
+}
+
+function operation(route: AnyRouteSpec, names: ComponentNames): JsonObject {
+  const trpc = route.protocol === "trpc";
+  const op: JsonObject = {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    tags: [...route.tags],
+    ...(route.public ? { security: [] } : {}),
+  };
+  const parameters = [
+    ...parametersOf(route.params, "path", false, route.examples?.params),
+    ...parametersOf(route.query, "query", trpc, route.examples?.query),
+  ];
+  if (parameters.length > 0) op.parameters = parameters;
+  if (route.body) {
+    op.requestBody = {
+      required: true,
+      content: { "application/json": withExample({ schema: refTo(route.body, names.requests) }, route.examples?.body) },
+    };
+  }
+  op.responses = responsesOf(route, names);
+  return op;
+}
+
+function parametersOf(schema: z.ZodObject | undefined, where: "path" | "query", json: boolean, example: unknown): JsonObject[] {
+  if (!schema) return [];
+  const converted = standalone(schema, "input");
+  const required = new Set(converted.required ?? []);
+  const examples = (example ?? {}) as JsonObject;
+  return Object.entries(converted.properties ?? {}).map(([name, property]) => {
+    const { description, ...propertySchema } = property as JsonSchema;
+    const value = examples[name];
+    const base: JsonObject = { name, in: where, required: where === "path" || required.has(name) };
+    if (description) base.description = description;
+    // tRPC queries carry their input as JSON text: OpenAPI says so with `content` instead of `schema`.
+    if (json) return { ...base, content: { "application/json": withExample({ schema: propertySchema }, value) } };
+    return { ...base, schema: propertySchema, ...(value === undefined ? {} : { example: value }) };
+  });
+}
+
+function responsesOf(route: AnyRouteSpec, names: ComponentNames): JsonObject {
+  const success = route.response;
+  const responses: JsonObject = {};
+  const contentType = success.contentType ?? "application/json";
+  const media = success.schema
+    ? {
+        [contentType]: withExample(
+          { schema: contentType === "application/json" ? refTo(success.schema, names.responses) : standalone(success.schema, "output") },
+          route.examples?.response,
+        ),
+      }
+    : undefined;
+  responses[String(success.status ?? 200)] = { description: success.description, ...(media ? { content: media } : {}) };
+  for (const [status, other] of Object.entries(route.otherResponses ?? {})) {
+    responses[status] = { description: other.description, content: { "application/json": { schema: refTo(other.schema, names.responses) } } };
+  }
+  const errorSchema = { $ref: `${COMPONENT_REF}${route.protocol === "trpc" ? "TrpcErrorBody" : "ErrorBody"}` };
+  for (const [status, codes] of errorStatuses(route)) {
+    responses[String(status)] = {
+      description: codes.map((code) => `\`${code}\``).join(", "),
+      "x-error-codes": codes,
+      content: { "application/json": { schema: errorSchema } },
+    };
+  }
+  return responses;
+}
+
+/** Every code a route can answer, grouped by HTTP status, in status order. */
+export function errorStatuses(route: AnyRouteSpec): [number, ErrorCode[]][] {
+  const codes = new Set<ErrorCode>(route.errors);
+  if (!route.public) codes.add("unauthorized").add("config_invalid");
+  if (route.params || route.query || route.body) codes.add("invalid_request");
+  if (route.body) codes.add("payload_too_large");
+  codes.add("internal");
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of ERROR_CODES) {
+    if (!codes.has(code)) continue;
+    const status = HTTP_STATUS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return [...byStatus.entries()].sort(([a], [b]) => a - b);
+}
+
+function refTo(schema: z.ZodType, names: Map<z.ZodType, string>): JsonObject {
+  const name = names.get(schema);
+  if (!name) throw new Error("OpenAPI schema without a component name");
+  return { $ref: `${COMPONENT_REF}${name}` };
+}
+
+function withExample(media: JsonObject, example: unknown): JsonObject {
+  return example === undefined ? media : { ...media, example };
+}
