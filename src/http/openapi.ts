@@ -33,8 +33,11 @@ import { ERROR_CODES, HTTP_STATUS, type ErrorCode } from "../core/errors";
 import {
   BindSessionBody,
   BindSessionInput,
+  DeviceFramesBody,
   ExecuteToolBody,
   ExecuteToolInput,
+  FramesOutcome,
+  HandleMessageInput,
   RelayStatus,
   SessionId,
   SessionRef,
@@ -130,7 +133,13 @@ const TAGS: Record<Tag, string> = {
   trpc: "The same operations over tRPC v11 (plain JSON, no transformer); queries are GET ?input=<JSON>",
 };
 
-export interface RouteSpec<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodType, R extends z.ZodType> {
+export interface RouteSpec<
+  P extends z.ZodObject,
+  Q extends z.ZodObject,
+  B extends z.ZodType,
+  R extends z.ZodType,
+  H extends z.ZodObject = z.ZodObject,
+> {
   method: Method;
   /** OpenAPI form: `/api/v1/mcp/sessions/{sessionId}`. */
   path: `/${string}`;
@@ -144,6 +153,8 @@ export interface RouteSpec<P extends z.ZodObject, Q extends z.ZodObject, B exten
   protocol?: "rest" | "trpc";
   params?: P;
   query?: Q;
+  /** Request headers the route reads (not Authorization: that is the security scheme). */
+  headers?: H;
   body?: B;
   response: {
     status?: 200 | 101;
@@ -163,7 +174,7 @@ export interface RouteSpec<P extends z.ZodObject, Q extends z.ZodObject, B exten
   };
 }
 
-export type AnyRouteSpec = RouteSpec<z.ZodObject, z.ZodObject, z.ZodType, z.ZodType>;
+export type AnyRouteSpec = RouteSpec<z.ZodObject, z.ZodObject, z.ZodType, z.ZodType, z.ZodObject>;
 
 /** Identity with inference: ties each route's examples to its own schemas at compile time. */
 export function defineRoute<
@@ -171,7 +182,8 @@ export function defineRoute<
   Q extends z.ZodObject = z.ZodObject,
   B extends z.ZodType = z.ZodNever,
   R extends z.ZodType = z.ZodNever,
->(spec: RouteSpec<P, Q, B, R>): AnyRouteSpec {
+  H extends z.ZodObject = z.ZodObject,
+>(spec: RouteSpec<P, Q, B, R, H>): AnyRouteSpec {
   return spec as unknown as AnyRouteSpec;
 }
 
@@ -203,6 +215,9 @@ const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ["UnhealthyReport", UnhealthyReport],
   ["ReadinessReport", ReadinessReport],
   ["ExternalServerState", ExternalServerStateView],
+  ["DeviceFramesBody", DeviceFramesBody],
+  ["HandleMessageInput", HandleMessageInput],
+  ["FramesOutcome", FramesOutcome],
 ];
 
 // Examples: replayed against the real worker by test/ops/examples.test.ts (timestamps aside), so they are
@@ -346,6 +361,75 @@ export const ROUTES: readonly AnyRouteSpec[] = [
     errors: ["session_not_found", "tool_not_found", "session_conflict", "upstream_error", "device_unavailable", "timeout"],
     examples: { params: { toolName: "local_play_music" }, body: EXAMPLE_EXECUTE, response: EXAMPLE_RESULT },
   }),
+  // --- device relay --------------------------------------------------------------------------------------
+  defineRoute({
+    method: "get",
+    path: "/api/v1/mcp/sessions/{sessionId}/device",
+    operationId: "attachDeviceRelay",
+    summary: "Attach the device relay as a WebSocket (Upgrade: websocket)",
+    description:
+      "The gateway opens this WebSocket after bind and relays, both ways and unchanged, the text frames " +
+      "`{\"session_id\",\"type\":\"mcp\",\"payload\":{JSON-RPC}}` it exchanges with the device. The session then " +
+      "runs the device handshake (initialize, tools/list) itself. A new relay replaces the previous one " +
+      "(closed with 4001); unbind and expiry close it with 4000. Needs a bound session.",
+    tags: ["device"],
+    params: SessionParams,
+    response: { status: 101, description: "Switching Protocols: the relay WebSocket" },
+    errors: ["session_not_found"],
+    examples: { params: { sessionId: EXAMPLE_SESSION } },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/mcp/sessions/{sessionId}/device/events",
+    operationId: "attachDeviceEvents",
+    summary: "Attach the device relay as server-sent events (for gateways without WebSockets)",
+    description:
+      "Frames for the device arrive as `event: mcp` with an integer `id` and the envelope JSON as `data`; " +
+      "the device's replies go to POST …/messages. Reconnect with `Last-Event-ID` to resume without loss " +
+      "(a bounded outbox is kept). Comment lines (`: ping`) keep the stream alive.",
+    tags: ["device"],
+    params: SessionParams,
+    headers: z.object({ "Last-Event-ID": z.string().regex(/^\d+$/).optional().describe("Resume after this event id") }),
+    response: { contentType: "text/event-stream", description: "The SSE stream", schema: z.string() },
+    errors: ["session_not_found"],
+    examples: {
+      params: { sessionId: EXAMPLE_SESSION },
+      response:
+        ": relay open\n\nid: 1\nevent: mcp\ndata: " +
+        JSON.stringify({
+          session_id: EXAMPLE_SESSION,
+          type: "mcp",
+          payload: {
+            jsonrpc: "2.0",
+            id: 1,
+            method: "initialize",
+            params: {
+              protocolVersion: "2024-11-05",
+              capabilities: { vision: { url: "", token: "" } },
+              clientInfo: { name: "XiaozhiClient", version: "1.0.0" },
+            },
+          },
+        }) +
+        "\n\n",
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/v1/mcp/sessions/{sessionId}/messages",
+    operationId: "postDeviceFrames",
+    summary: "Relay the device's frames over HTTP: one envelope, or {frames:[…]}",
+    description: "Each frame is handled as if it came over the relay WebSocket; a bad frame is counted as dropped, never fatal.",
+    tags: ["device"],
+    params: SessionParams,
+    body: DeviceFramesBody,
+    response: { description: "How many frames were accepted and dropped", schema: FramesOutcome },
+    errors: ["session_not_found"],
+    examples: {
+      params: { sessionId: EXAMPLE_SESSION },
+      body: { session_id: EXAMPLE_SESSION, type: "mcp", payload: { jsonrpc: "2.0", id: 7, result: { content: [{ type: "text", text: "true" }], isError: false } } },
+      response: { success: true, result: { accepted: 1, dropped: 0 } },
+    },
+  }),
   // --- tRPC ----------------------------------------------------------------------------------------------
   defineRoute({
     method: "post",
@@ -409,6 +493,21 @@ export const ROUTES: readonly AnyRouteSpec[] = [
     response: { description: "`{result:{data: ToolResult}}`", schema: trpcResult(ToolResult) },
     errors: ["session_not_found", "tool_not_found", "session_conflict", "upstream_error", "device_unavailable", "timeout"],
     examples: { body: { ...EXAMPLE_EXECUTE, tool_name: "local_play_music" }, response: { result: { data: EXAMPLE_RESULT } } },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/trpc/handleXiaoZhiMessage",
+    operationId: "trpcHandleXiaoZhiMessage",
+    summary: "tRPC mutation handleXiaoZhiMessage: device frames, as POST …/messages",
+    tags: ["trpc"],
+    protocol: "trpc",
+    body: HandleMessageInput,
+    response: { description: "`{result:{data: FramesOutcome}}`", schema: trpcResult(FramesOutcome) },
+    errors: ["session_not_found"],
+    examples: {
+      body: { session_id: EXAMPLE_SESSION, type: "mcp", payload: { jsonrpc: "2.0", id: 7, result: { content: [{ type: "text", text: "true" }], isError: false } } },
+      response: { result: { data: { success: true, result: { accepted: 1, dropped: 0 } } } },
+    },
   }),
 ];
 
@@ -588,6 +687,7 @@ function operation(route: AnyRouteSpec, names: ComponentNames): JsonObject {
   const parameters = [
     ...parametersOf(route.params, "path", false, route.examples?.params),
     ...parametersOf(route.query, "query", trpc, route.examples?.query),
+    ...parametersOf(route.headers, "header", false, undefined),
   ];
   if (parameters.length > 0) op.parameters = parameters;
   if (route.body) {
@@ -600,7 +700,7 @@ function operation(route: AnyRouteSpec, names: ComponentNames): JsonObject {
   return op;
 }
 
-function parametersOf(schema: z.ZodObject | undefined, where: "path" | "query", json: boolean, example: unknown): JsonObject[] {
+function parametersOf(schema: z.ZodObject | undefined, where: "path" | "query" | "header", json: boolean, example: unknown): JsonObject[] {
   if (!schema) return [];
   const converted = standalone(schema, "input");
   const required = new Set(converted.required ?? []);
@@ -647,7 +747,7 @@ function responsesOf(route: AnyRouteSpec, names: ComponentNames): JsonObject {
 export function errorStatuses(route: AnyRouteSpec): [number, ErrorCode[]][] {
   const codes = new Set<ErrorCode>(route.errors);
   if (!route.public) codes.add("unauthorized").add("config_invalid");
-  if (route.params || route.query || route.body) codes.add("invalid_request");
+  if (route.params || route.query || route.headers || route.body) codes.add("invalid_request");
   if (route.body) codes.add("payload_too_large");
   codes.add("internal");
   const byStatus = new Map<number, ErrorCode[]>();
