@@ -2,5 +2,6 @@
 import { app } from "./http/app";
 
 export { SessionObject } from "./session/session-object";
+export { UpstreamObject } from "./tools/external/upstream-object";
 
 export default app satisfies ExportedHandler<Env>;

@@ -1,5 +1,9 @@
-/** `/api/v1/mcp/servers` (issue 4). PLACEHOLDER: filled by the external-server work. */
+/** `/api/v1/mcp/servers`: the configured external MCP servers with their live state (behind auth). */
 import { Hono } from "hono";
+import { externalServerStates } from "../tools/external";
 import type { AppEnv } from "./app-env";
 
-export const serverRoutes = new Hono<AppEnv>();
+export const serverRoutes = new Hono<AppEnv>().get("/servers", async (c) => {
+  const servers = await externalServerStates(c.var.config, c.env);
+  return c.json({ servers });
+});
