@@ -1,0 +1,76 @@
+/**
+ * The gateway client's one error type. It carries the service's stable {@link ErrorCode}, so callers branch
+ * on codes, never on messages; `kind` tells a refusal (the service answered) from an outage (it did not).
+ */
+import { z } from "zod";
+import { isErrorCode, type ErrorCode } from "../core/errors";
+
+/** `response`: the service answered with an error. `network`: no answer. `timeout`: no answer in time. */
+export type FailureKind = "response" | "network" | "timeout";
+
+export interface ServiceErrorInit {
+  code: ErrorCode;
+  /** HTTP status; 0 when no response arrived. */
+  status: number;
+  kind: FailureKind;
+  message: string;
+  details?: unknown;
+  requestId?: string;
+  cause?: unknown;
+}
+
+export class ServiceError extends Error {
+  override readonly name = "ServiceError";
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly kind: FailureKind;
+  readonly details: unknown;
+  readonly requestId: string | undefined;
+
+  constructor(init: ServiceErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.code = init.code;
+    this.status = init.status;
+    this.kind = init.kind;
+    this.details = init.details;
+    this.requestId = init.requestId;
+  }
+
+  /**
+   * The service failed, not the caller: no answer, or a 5xx. Only outages are retried (idempotent calls)
+   * and handed to a fallback; a 4xx is the caller's bug and surfaces as is.
+   */
+  get isOutage(): boolean {
+    return this.kind !== "response" || this.status >= 500;
+  }
+}
+
+/** Loose on purpose: a newer service may send codes this client does not know yet. */
+const ErrorEnvelope = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+/** Codes for error responses that carry no service body (a proxy's 502 page, an edge 503). */
+const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: "invalid_request",
+  401: "unauthorized",
+  404: "route_not_found",
+  409: "session_conflict",
+  413: "payload_too_large",
+  502: "upstream_error",
+  504: "timeout",
+};
+
+export function errorFromBody(status: number, body: unknown, requestId?: string): ServiceError {
+  const parsed = ErrorEnvelope.safeParse(body);
+  const fallback = CODE_BY_STATUS[status] ?? (status >= 500 ? "internal" : "invalid_request");
+  const code = parsed.success && isErrorCode(parsed.data.error.code) ? parsed.data.error.code : fallback;
+  return new ServiceError({
+    code,
+    status,
+    kind: "response",
+    message: parsed.success ? parsed.data.error.message : `HTTP ${status} without a service error body`,
+    details: parsed.success ? parsed.data.error.details : undefined,
+    ...(requestId ? { requestId } : {}),
+  });
+}
