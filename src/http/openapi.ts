@@ -84,8 +84,14 @@ export const ExternalServerStateView = z.object({
   transport: z.string(),
   tool_count: z.number().int().nonnegative(),
   last_error: z.string().nullable(),
-  last_success: z.string().nullable(),
+  last_success: z.string().nullable().describe("ISO time of the last successful discovery or call"),
+  url: z.string().optional().describe("The server URL with credentials and query values masked"),
+  visible: z.boolean().optional().describe("Whether its tools are offered to the LLM now"),
+  consecutive_failures: z.number().int().nonnegative().optional(),
+  next_retry_at: z.string().nullable().optional().describe("ISO time of the next background retry of an unhealthy server"),
 });
+
+export const ServerList = z.object({ servers: z.array(ExternalServerStateView) });
 
 /** `/readyz`: 200 with `ready`/`degraded`, 503 with `not_ready`. */
 export const ReadinessReport = z.object({
@@ -215,6 +221,7 @@ const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ["UnhealthyReport", UnhealthyReport],
   ["ReadinessReport", ReadinessReport],
   ["ExternalServerState", ExternalServerStateView],
+  ["ServerList", ServerList],
   ["DeviceFramesBody", DeviceFramesBody],
   ["HandleMessageInput", HandleMessageInput],
   ["FramesOutcome", FramesOutcome],
@@ -360,6 +367,33 @@ export const ROUTES: readonly AnyRouteSpec[] = [
     response: { description: "The tool's result", schema: ToolResult },
     errors: ["session_not_found", "tool_not_found", "session_conflict", "upstream_error", "device_unavailable", "timeout"],
     examples: { params: { toolName: "local_play_music" }, body: EXAMPLE_EXECUTE, response: EXAMPLE_RESULT },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/mcp/servers",
+    operationId: "listServers",
+    summary: "External MCP servers and their live state (config order)",
+    tags: ["servers"],
+    response: { description: "The configured servers", schema: ServerList },
+    errors: [],
+    examples: {
+      response: {
+        servers: [
+          {
+            name: "calculator",
+            state: "healthy",
+            transport: "streamable-http",
+            tool_count: 2,
+            last_error: null,
+            last_success: "2026-11-25T08:00:00.000Z",
+            url: "https://tools.example.com/mcp",
+            visible: true,
+            consecutive_failures: 0,
+            next_retry_at: null,
+          },
+        ],
+      },
+    },
   }),
   // --- device relay --------------------------------------------------------------------------------------
   defineRoute({

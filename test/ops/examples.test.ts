@@ -59,6 +59,12 @@ describe("OpenAPI examples replayed against the worker", () => {
     for (const tool of tools(expected).tools) expect(tools(body).tools.find((live) => live.name === tool.name)).toEqual(tool);
   });
 
+  it("listServers answers in the example's shape (no servers are configured in the tests)", async () => {
+    const { status, body } = await replay("listServers");
+    expect(status).toBe(200);
+    expect(route("listServers").response.schema?.parse(body)).toEqual({ servers: [] });
+  });
+
   it("attachDeviceEvents streams the example's first frames", async () => {
     const response = await exports.default.fetch(requestOf(route("attachDeviceEvents")));
     expect(response.status).toBe(200);
