@@ -47,6 +47,12 @@ export const ServiceConfig = z.object({
     })
     .prefault({}),
   local_tools: LocalToolsConfig.prefault({}),
+  mcp: z
+    .object({
+      /** Browser origins allowed to call the MCP endpoints (DNS-rebinding guard); loopback is always allowed. */
+      allowed_origins: z.array(z.string()).default([]),
+    })
+    .prefault({}),
   /** External MCP servers, in the shape of `.mcp_server_settings.json`; validated by the external source. */
   mcpServers: z.record(z.string(), z.unknown()).default({}),
 });

@@ -6,6 +6,7 @@
 export const ERROR_CODES = [
   "invalid_request",
   "unauthorized",
+  "forbidden",
   "route_not_found",
   "session_not_found",
   "tool_not_found",
@@ -29,6 +30,7 @@ export interface AppError {
 export const HTTP_STATUS = {
   invalid_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   route_not_found: 404,
   session_not_found: 404,
   tool_not_found: 404,
@@ -45,6 +47,7 @@ export const HTTP_STATUS = {
 export const TRPC_CODE = {
   invalid_request: "BAD_REQUEST",
   unauthorized: "UNAUTHORIZED",
+  forbidden: "FORBIDDEN",
   route_not_found: "NOT_FOUND",
   session_not_found: "NOT_FOUND",
   tool_not_found: "NOT_FOUND",
@@ -61,6 +64,7 @@ export const TRPC_CODE = {
 export const JSONRPC_CODE = {
   invalid_request: -32602,
   unauthorized: -32001,
+  forbidden: -32007,
   route_not_found: -32601,
   session_not_found: -32002,
   tool_not_found: -32602,

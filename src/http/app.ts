@@ -15,6 +15,7 @@ import type { AppEnv } from "./app-env";
 import { bearerToken, isAcceptedToken, parseTokens } from "./auth";
 import { errorResponse } from "./error-response";
 import { deviceRoutes } from "./device-routes";
+import { mcpRoutes } from "./mcp-routes";
 import { opsRoutes } from "./ops-routes";
 import { restRoutes } from "./rest";
 import { serverRoutes } from "./server-routes";
@@ -44,10 +45,12 @@ app.get("/healthz", (c) => {
   return c.json({ status: issues.length > 0 ? "degraded" : "ok", version: VERSION, config_issues: issues });
 });
 
-for (const prefix of ["/api/*", "/trpc/*"]) {
+for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
   app.use(prefix, async (c, next) => {
     const accepted = parseTokens(c.env.MCP_SERVICE_TOKEN);
-    if (!(await isAcceptedToken(bearerToken(c.req.header("authorization")), accepted))) {
+    // MCP clients that cannot set headers (conformance runners, some desktop apps) may pass ?token= instead.
+    const presented = bearerToken(c.req.header("authorization")) ?? (isMcpPath(c.req.path) ? c.req.query("token") : undefined);
+    if (!(await isAcceptedToken(presented, accepted))) {
       throw new AppException(appError("unauthorized", "Missing or invalid bearer token"));
     }
     const config = configFromEnv(c.env);
@@ -67,6 +70,7 @@ for (const prefix of ["/api/*", "/trpc/*"]) {
 }
 
 app.route("/", opsRoutes);
+app.route("/", mcpRoutes);
 app.route("/api/v1/mcp", restRoutes);
 app.route("/api/v1/mcp", deviceRoutes);
 app.route("/api/v1/mcp", serverRoutes);
@@ -85,6 +89,10 @@ app.all("/trpc/*", (c) =>
     },
   }),
 );
+
+function isMcpPath(path: string): boolean {
+  return path === "/mcp" || /^\/api\/v1\/mcp\/sessions\/[^/]+\/mcp$/.test(path);
+}
 
 app.notFound((c) => errorResponse(appError("route_not_found", `No route for ${c.req.method} ${c.req.path}`), c.req.path));
 

@@ -7,7 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { ServiceConfig } from "../core/config";
-import { appError, fail, ok, type Result } from "../core/errors";
+import { appError, fail, ok, type AppError, type Result } from "../core/errors";
 import type {
   BindSessionInput,
   ExecuteToolInput,
@@ -20,6 +20,7 @@ import type {
 } from "../core/schemas";
 import { configFromEnv } from "../env-config";
 import { errorResponse } from "../http/error-response";
+import { McpEndpoint } from "../mcp/mcp-endpoint";
 import { log } from "../observability/log";
 import { DeviceClient } from "../tools/device/device-client";
 import { envelope, Envelope } from "../tools/device/device-protocol";
@@ -30,6 +31,7 @@ import type { ToolProvider } from "../tools/tool-provider";
 import { RelayChannel } from "./relay-channel";
 import { SessionRecord, type SessionStore } from "./session-record";
 import { SessionService } from "./session-service";
+import { VERSION } from "../version";
 
 const RECORD_KEY = "session";
 const DEVICE_KEY = "device";
@@ -49,7 +51,11 @@ interface Ready {
   config: ServiceConfig;
   service: SessionService;
   device: DeviceClient;
+  mcp: McpEndpoint;
 }
+
+/** The object behind `/mcp` (no session): never a valid session id, so no gateway can bind it by accident. */
+export const SHARED_SESSION = "@shared";
 
 export class SessionObject extends DurableObject<Env> implements SessionRpc {
   readonly #ready: Result<Ready>;
@@ -72,6 +78,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
       callTimeoutMs: config.device.call_timeout_ms,
       listTimeoutMs: config.device.list_timeout_ms,
       log: (level, event, fields) => log(level, event, { session_id: this.#sessionId(), ...fields }),
+      onToolsChanged: () => this.#toolsChanged(),
     });
     const local = new LocalTools({ config: config.local_tools, timezone: config.timezone });
     const external = externalTools(config, this.env);
@@ -82,7 +89,14 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
       providers: (): ToolProvider[] => [device, local, external],
       relayStatus: () => device.status(),
     });
-    return { config, service, device };
+    const mcp = new McpEndpoint(
+      {
+        tools: () => service.tools(),
+        execute: (tool_name, args) => service.execute({ session_id: this.#sessionId(), tool_name, arguments: args }),
+      },
+      { name: "xiaozhi-mcp-service", version: VERSION },
+    );
+    return { config, service, device, mcp };
   }
 
   async bind(input: BindSessionInput): Promise<Result<SessionView>> {
@@ -128,15 +142,21 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     return ok({ success: true, result: { accepted, dropped: input.frames.length - accepted } });
   }
 
-  /** Relay attachment: `…/device` (WebSocket upgrade) and `…/device/events` (server-sent events). */
+  /**
+   * Streams and upgrades: `…/device` (relay WebSocket), `…/device/events` (relay SSE) and `…/mcp` (the
+   * session's MCP endpoint, or the shared one at `/mcp`).
+   */
   override async fetch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
-    if (!this.#ready.ok) return errorResponse(this.#ready.error, path);
+    if (!this.#ready.ok) return refuse(request, this.#ready.error, path);
+    if (path === "/mcp") await this.#bindShared();
     const record = this.#ready.value.service.record();
-    if (!record.ok) return errorResponse(record.error, path);
+    if (!record.ok) return refuse(request, record.error, path);
     const vision = { url: record.value.vision_url, token: record.value.token };
     const device = this.#ready.value.device;
     const generation = device.state().generation + 1;
+
+    if (path.endsWith("/mcp")) return this.#ready.value.mcp.handle(request);
 
     if (path.endsWith("/device/events")) {
       const lastEventId = parseEventId(request.headers.get("last-event-id"));
@@ -234,8 +254,21 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
   }
 
+  #toolsChanged(): void {
+    if (this.#ready.ok) void this.#ready.value.mcp.toolsChanged();
+  }
+
+  /** The shared endpoint is a session without a device, bound on first use and kept alive by use. */
+  async #bindShared(): Promise<void> {
+    if (!this.#ready.ok || this.#ready.value.service.record().ok) return;
+    await this.bind({ session_id: SHARED_SESSION, device_id: "mcp-shared", client_id: "", vision_url: "", token: "", enabled_tools: [] });
+  }
+
   async #destroy(reason: string): Promise<void> {
-    if (this.#ready.ok) this.#ready.value.device.detach(`Session ${reason}`);
+    if (this.#ready.ok) {
+      this.#ready.value.device.detach(`Session ${reason}`);
+      await this.#ready.value.mcp.closeAll();
+    }
     this.#relay.closeAll(4000, `session ${reason}`);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
@@ -251,6 +284,12 @@ function kvStore(kv: SyncKvStorage): SessionStore {
     load: () => SessionRecord.safeParse(kv.get(RECORD_KEY)).data,
     save: (record) => kv.put(RECORD_KEY, record),
   };
+}
+
+/** Answers an error without leaving the request body unread (the runtime would fail writing it later). */
+async function refuse(request: Request, error: AppError, path: string): Promise<Response> {
+  await request.arrayBuffer().catch(() => undefined);
+  return errorResponse(error, path);
 }
 
 function parseEventId(header: string | null): number | undefined {

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { bind, call, newSessionId } from "../support/api";
-import { FakeEsp32, postFrames, standardTools, type FakeOptions } from "../support/fake-esp32";
+import { FakeEsp32, postFrames, standardTools, type Content, type FakeOptions } from "../support/fake-esp32";
 import { waitFor } from "../support/wait";
 
 const VISION = { vision_url: "http://vision.example/explain", token: "vision-token-123" };
@@ -229,10 +229,11 @@ describe("device relay", () => {
 
   it("decodes the firmware's image content and keeps raw items next to the text", async () => {
     const { id, device } = await connect("websocket");
-    device.tools[0]!.run = () => [
+    const items: Content[] = [
       { type: "text", text: "snapshot" },
       { type: "image", image: JSON.stringify({ type: "image", mimeType: "image/jpeg", data: "AAAA" }) },
     ];
+    device.tools[0]!.run = () => items;
     const response = await execute(id, "self_get_device_status", {});
     expect(response.body).toEqual({
       success: true,
