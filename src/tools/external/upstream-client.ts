@@ -12,8 +12,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { Transport as SdkTransport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ErrorCode, McpError, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { Transport as SdkTransport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { ErrorCode, McpError, ToolListChangedNotificationSchema, type JSONRPCMessage, type MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { z } from "zod";
 import { VERSION } from "../../version";
@@ -82,7 +82,7 @@ export class UpstreamConnection {
   private constructor(
     private readonly target: UpstreamTarget,
     private readonly client: Client,
-    private readonly transport: StreamableHTTPClientTransport | SSEClientTransport,
+    private readonly transport: StreamableHTTPClientTransport | SingleDelivery,
     private readonly state: FetchState,
   ) {}
 
@@ -96,7 +96,7 @@ export class UpstreamConnection {
     const headers = { ...target.headers };
     const transport =
       target.transport === "sse"
-        ? new SSEClientTransport(new URL(target.url), { requestInit: { headers }, fetch: fetchImpl })
+        ? new SingleDelivery(new SSEClientTransport(new URL(target.url), { requestInit: { headers }, fetch: fetchImpl }))
         : new StreamableHTTPClientTransport(new URL(target.url), {
             requestInit: { headers },
             fetch: fetchImpl,
@@ -120,7 +120,7 @@ export class UpstreamConnection {
 
     if (resume && transport instanceof StreamableHTTPClientTransport) transport.setProtocolVersion(resume.protocol_version);
     const connected = await settle(
-      client.connect(transport as SdkTransport, { timeout: target.connect_timeout_ms }),
+      client.connect(transport, { timeout: target.connect_timeout_ms }),
       target.connect_timeout_ms,
       `connecting to ${target.name}`,
     );
@@ -222,6 +222,50 @@ export class UpstreamConnection {
     this.#dead = true;
     hooks.onDead(reason);
     void this.close();
+  }
+}
+
+/**
+ * Legacy SSE transport wrapper that delivers each message once. The `eventsource` package calls its
+ * `onmessage` handler and then `dispatchEvent`s the same event; workerd's EventTarget also invokes `on<type>`
+ * properties on dispatch, so under workerd every SSE message arrives twice (the SDK then reports "unknown
+ * message ID" for the second copy of each response). Both copies are delivered synchronously in the same
+ * task, so a copy is recognised as "the same message again before any microtask ran".
+ */
+class SingleDelivery implements SdkTransport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
+  #last: string | undefined;
+
+  constructor(private readonly inner: SSEClientTransport) {
+    inner.onmessage = (message: JSONRPCMessage) => {
+      const key = JSON.stringify(message);
+      if (key === this.#last) return;
+      this.#last = key;
+      queueMicrotask(() => {
+        if (this.#last === key) this.#last = undefined;
+      });
+      this.onmessage?.(message);
+    };
+    inner.onerror = (error) => this.onerror?.(error);
+    inner.onclose = () => this.onclose?.();
+  }
+
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+
+  send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+    return this.inner.send(message);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  setProtocolVersion(version: string): void {
+    this.inner.setProtocolVersion(version);
   }
 }
 
