@@ -22,6 +22,7 @@ import { configFromEnv } from "../env-config";
 import { errorResponse } from "../http/error-response";
 import { McpEndpoint } from "../mcp/mcp-endpoint";
 import { log } from "../observability/log";
+import { recordToolCall } from "../observability/metrics";
 import { DeviceClient } from "../tools/device/device-client";
 import { envelope, Envelope } from "../tools/device/device-protocol";
 import { DeviceState } from "../tools/device/device-state";
@@ -30,7 +31,7 @@ import { LocalTools } from "../tools/local/local-tools";
 import type { ToolProvider } from "../tools/tool-provider";
 import { RelayChannel } from "./relay-channel";
 import { SessionRecord, type SessionStore } from "./session-record";
-import { SessionService } from "./session-service";
+import { SessionService, type ToolCallEvent } from "./session-service";
 import { VERSION } from "../version";
 
 const RECORD_KEY = "session";
@@ -88,6 +89,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
       now: Date.now,
       providers: (): ToolProvider[] => [device, local, external],
       relayStatus: () => device.status(),
+      onToolCall: (event) => this.#observe(event),
     });
     const mcp = new McpEndpoint(
       {
@@ -252,6 +254,12 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     const deadlines = [service.expiresAtMs(record.value), device.handshakeDeadline()].filter((t): t is number => t !== undefined);
     const next = Math.min(...deadlines);
     if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
+  }
+
+  /** One structured log line and the metrics of every tool execution. Never arguments or results. */
+  #observe(event: ToolCallEvent): void {
+    log(event.status === "success" ? "info" : "warn", "tool.call", { ...event });
+    recordToolCall(this.env, event, (promise) => this.ctx.waitUntil(promise));
   }
 
   #toolsChanged(): void {

@@ -2,11 +2,22 @@
  * What a session does, independent of Durable Objects: bind, view, list and execute tools. The Durable
  * Object supplies the storage, the clock and the tool providers; this class owns the rules.
  */
-import { fail, ok, type Result } from "../core/errors";
-import type { BindSessionInput, ExecuteToolInput, RelayStatus, SessionView, ToolList, ToolResult } from "../core/schemas";
+import { fail, ok, type ErrorCode, type Result } from "../core/errors";
+import type { BindSessionInput, ExecuteToolInput, RelayStatus, SessionView, ToolList, ToolResult, ToolSource } from "../core/schemas";
 import { Catalogue } from "../tools/catalogue";
 import type { ToolProvider } from "../tools/tool-provider";
 import type { SessionRecord, SessionStore } from "./session-record";
+
+/** One tool execution, as observability sees it: no arguments, no results, bounded labels. */
+export interface ToolCallEvent {
+  session_id: string;
+  tool_name: string;
+  /** The source that owned the tool; "none" when no source did (unknown tool). */
+  source: ToolSource | "none";
+  /** "success", "tool_error" (ran and failed) or the AppError code (timeout, invalid_request, …). */
+  status: "success" | "tool_error" | ErrorCode;
+  duration_ms: number;
+}
 
 export interface SessionDeps {
   store: SessionStore;
@@ -14,6 +25,8 @@ export interface SessionDeps {
   now: () => number;
   providers: (record: SessionRecord) => readonly ToolProvider[];
   relayStatus: () => RelayStatus;
+  /** Told of every execution after it ends (metrics, logs); must not throw. */
+  onToolCall?: (event: ToolCallEvent) => void;
 }
 
 export class SessionService {
@@ -62,8 +75,17 @@ export class SessionService {
     if (input.device_id !== undefined && input.device_id !== record.value.device_id) {
       return fail("session_conflict", "device_id does not match the device bound to this session");
     }
+    const started = this.deps.now();
     const catalogue = await this.#catalogue(record.value);
-    return catalogue.call(input.tool_name, input.arguments);
+    const result = await catalogue.call(input.tool_name, input.arguments);
+    this.deps.onToolCall?.({
+      session_id: record.value.session_id,
+      tool_name: input.tool_name,
+      source: catalogue.sourceOf(input.tool_name) ?? "none",
+      status: result.ok ? (result.value.success ? "success" : "tool_error") : result.error.code,
+      duration_ms: this.deps.now() - started,
+    });
+    return result;
   }
 
   /** When the session may be deleted for idleness. */

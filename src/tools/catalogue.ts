@@ -38,6 +38,11 @@ export class Catalogue {
     return this.tools.filter((tool) => tool.source === source).length;
   }
 
+  /** The source that would run `name`, if any. */
+  sourceOf(name: string): ToolDescriptor["source"] | undefined {
+    return (this.owners.get(name) ?? this.#claimant(name))?.source;
+  }
+
   async call(name: string, args: ToolArgs): Promise<Result<ToolResult>> {
     const owner = this.owners.get(name) ?? this.#claimant(name);
     if (!owner) return fail("tool_not_found", `Tool '${name}' is not available in this session`);
