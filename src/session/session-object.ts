@@ -23,9 +23,9 @@ import { errorResponse } from "../http/error-response";
 import { McpEndpoint } from "../mcp/mcp-endpoint";
 import { log } from "../observability/log";
 import { recordToolCall } from "../observability/metrics";
-import { DeviceClient } from "../tools/device/device-client";
-import { envelope, Envelope } from "../tools/device/device-protocol";
-import { DeviceState } from "../tools/device/device-state";
+import { deviceDialect, deviceInitializeParams, envelope, Envelope } from "../tools/device/device-protocol";
+import { PeerClient } from "../tools/peer/peer-client";
+import { PeerState } from "../tools/peer/peer-state";
 import { externalTools } from "../tools/external";
 import { LocalTools } from "../tools/local/local-tools";
 import type { ToolProvider } from "../tools/tool-provider";
@@ -51,7 +51,7 @@ export interface SessionRpc {
 interface Ready {
   config: ServiceConfig;
   service: SessionService;
-  device: DeviceClient;
+  device: PeerClient;
   mcp: McpEndpoint;
 }
 
@@ -71,16 +71,19 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
 
   #assemble(config: ServiceConfig): Ready {
     const kv = this.ctx.storage.kv;
-    const device = new DeviceClient({
-      load: () => DeviceState.safeParse(kv.get(DEVICE_KEY)).data,
-      save: (state) => kv.put(DEVICE_KEY, state),
-      send: (request) => this.#relay.send(envelope(this.#sessionId(), request)),
-      now: Date.now,
-      callTimeoutMs: config.device.call_timeout_ms,
-      listTimeoutMs: config.device.list_timeout_ms,
-      log: (level, event, fields) => log(level, event, { session_id: this.#sessionId(), ...fields }),
-      onToolsChanged: () => this.#toolsChanged(),
-    });
+    const device = new PeerClient(
+      {
+        load: () => PeerState.safeParse(kv.get(DEVICE_KEY)).data,
+        save: (state) => kv.put(DEVICE_KEY, state),
+        send: (message) => this.#relay.send(envelope(this.#sessionId(), message)),
+        now: Date.now,
+        callTimeoutMs: config.device.call_timeout_ms,
+        listTimeoutMs: config.device.list_timeout_ms,
+        log: (level, event, fields) => log(level, event, { session_id: this.#sessionId(), ...fields }),
+        onToolsChanged: () => this.#toolsChanged(),
+      },
+      deviceDialect,
+    );
     const local = new LocalTools({ config: config.local_tools, timezone: config.timezone });
     const external = externalTools(config, this.env);
     const service = new SessionService({
@@ -108,7 +111,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     // Another device on the same session id must never reach its predecessor's tools.
     if (previous.ok && previous.value.device_id !== input.device_id) device.forgetTools();
     const view = await service.bind(input);
-    if (device.state().attached) device.rehandshake({ url: input.vision_url, token: input.token });
+    if (device.state().attached) device.rehandshake(deviceInitializeParams({ url: input.vision_url, token: input.token }));
     await this.#rearm();
     return previous.ok || !view.ok ? view : service.view();
   }
@@ -154,7 +157,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     if (path === "/mcp") await this.#bindShared();
     const record = this.#ready.value.service.record();
     if (!record.ok) return refuse(request, record.error, path);
-    const vision = { url: record.value.vision_url, token: record.value.token };
+    const initialize = deviceInitializeParams({ url: record.value.vision_url, token: record.value.token });
     const device = this.#ready.value.device;
     const generation = device.state().generation + 1;
 
@@ -165,7 +168,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
       const current = this.#relay.current();
       const resuming = lastEventId !== undefined && current?.channel === "sse" && device.state().attached;
       const stream = this.#relay.openStream(resuming && current ? current.generation : generation, lastEventId);
-      if (!resuming) device.attach(vision);
+      if (!resuming) device.attach(initialize);
       await this.#rearm();
       return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
     }
@@ -175,7 +178,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     }
     const { 0: client, 1: server } = new WebSocketPair();
     this.#relay.acceptSocket(server, generation);
-    device.attach(vision);
+    device.attach(initialize);
     await this.#rearm();
     log("info", "relay.attached", { session_id: record.value.session_id, channel: "websocket", generation });
     return new Response(null, { status: 101, webSocket: client });

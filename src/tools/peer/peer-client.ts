@@ -1,50 +1,53 @@
 /**
- * The session's MCP client of its ESP32 device, over whatever relay the gateway attached. It runs the
- * handshake (initialize with the vision capability, then every `tools/list` page), matches replies to
- * requests by integer id, and turns tool calls into action results. All protocol state lives in a store the
- * Durable Object persists; only the promises of calls in flight live in memory, and those belong to requests
- * that keep the object alive while they wait.
+ * Our MCP client of a peer that connected to us and acts as the MCP server — an ESP32 behind its gateway's
+ * relay, or a tool provider dialing in. It runs the handshake (initialize, then every `tools/list` page),
+ * matches replies to requests by integer id, and turns tool calls into action results. All protocol state
+ * lives in a store the Durable Object persists; only the promises of calls in flight live in memory, and
+ * those belong to requests that keep the object alive while they wait.
  */
 import { appError, fail, ok, type Result } from "../../core/errors";
-import type { RelayStatus, ToolDescriptor, ToolResult } from "../../core/schemas";
+import type { RelayStatus, ToolDescriptor, ToolResult, ToolSource } from "../../core/schemas";
 import type { LogFields, LogLevel } from "../../observability/log";
 import type { ToolArgs, ToolProvider } from "../tool-provider";
 import {
   acceptTools,
-  DeviceNotification,
-  DeviceResponse,
-  describeTools,
   INITIALIZE_ID,
   InitializeResult,
   initializeRequest,
-  llmName,
+  PeerNotification,
+  PeerResponse,
   toolsCallRequest,
   toolsListRequest,
   ToolsListResult,
-  toToolResult,
-  type JsonRpcRequest,
-} from "./device-protocol";
-import { DeviceState, initialDeviceState } from "./device-state";
+  type JsonRpcOutbound,
+  type PeerTool,
+} from "./jsonrpc";
+import { initialPeerState, PeerState } from "./peer-state";
 
-/** A listing that never ends is a device bug; stop after this many pages and keep what arrived. */
+/** A listing that never ends is a peer bug; stop after this many pages and keep what arrived. */
 const MAX_PAGES = 64;
 
-export interface DevicePorts {
-  load(): DeviceState | undefined;
-  save(state: DeviceState): void;
-  /** Sends to the current relay; false when none is attached. */
-  send(request: JsonRpcRequest): boolean;
+/** What differs between kinds of peers: naming, result mapping, handshake manners. */
+export interface PeerDialect {
+  source: ToolSource;
+  /** Send `notifications/initialized` after initialize, as MCP asks (xiaozhi firmware does not need it). */
+  sendInitialized: boolean;
+  /** The peer's tools as the LLM sees them, in peer order. */
+  describe(tools: readonly PeerTool[]): ToolDescriptor[];
+  toResult(toolName: string, reply: PeerResponse): ToolResult;
+}
+
+export interface PeerPorts {
+  load(): PeerState | undefined;
+  save(state: PeerState): void;
+  /** Sends to the peer's current connection; false when there is none. */
+  send(message: JsonRpcOutbound): boolean;
   now(): number;
   callTimeoutMs: number;
   listTimeoutMs: number;
   log(level: LogLevel, event: string, fields?: LogFields): void;
-  /** The catalogue the LLM sees changed (handshake done, relay gone). */
+  /** The catalogue the LLM sees changed (handshake done, connection gone). */
   onToolsChanged?(): void;
-}
-
-export interface Vision {
-  url: string;
-  token: string;
 }
 
 interface PendingCall {
@@ -52,14 +55,19 @@ interface PendingCall {
   timer: ReturnType<typeof setTimeout>;
 }
 
-export class DeviceClient implements ToolProvider {
-  readonly source = "device" as const;
+export class PeerClient implements ToolProvider {
+  readonly source: ToolSource;
   readonly #pending = new Map<number, PendingCall>();
 
-  constructor(private readonly ports: DevicePorts) {}
+  constructor(
+    private readonly ports: PeerPorts,
+    private readonly dialect: PeerDialect,
+  ) {
+    this.source = dialect.source;
+  }
 
-  state(): DeviceState {
-    return this.ports.load() ?? initialDeviceState();
+  state(): PeerState {
+    return this.ports.load() ?? initialPeerState();
   }
 
   status(): RelayStatus {
@@ -68,28 +76,28 @@ export class DeviceClient implements ToolProvider {
       attached: state.attached,
       phase: state.phase,
       server_info: state.server_info,
-      tool_count: state.visible ? describeTools(state.tools).length : 0,
+      tool_count: state.visible ? this.dialect.describe(state.tools).length : 0,
       pending_calls: Object.keys(state.calls).length,
     };
   }
 
-  /** A new relay is now current: fail what the old one owed, and start a fresh handshake on the new one. */
-  attach(vision: Vision): number {
+  /** A new connection is now current: fail what the old one owed, and start a fresh handshake on it. */
+  attach(initializeParams: Record<string, unknown>): number {
     const state = this.state();
-    this.#failPending("Device relay was replaced");
-    const next: DeviceState = { ...state, generation: state.generation + 1, attached: true, visible: false, calls: {} };
-    this.#startHandshake(next, vision);
+    this.#failPending("Connection was replaced");
+    const next: PeerState = { ...state, generation: state.generation + 1, attached: true, visible: false, calls: {} };
+    this.#startHandshake(next, initializeParams);
     this.ports.onToolsChanged?.();
     return next.generation;
   }
 
-  /** Rebinding while attached: the device needs a fresh initialize to learn the new vision url/token. */
-  rehandshake(vision: Vision): void {
+  /** A fresh initialize on the same connection (a device must learn a new vision url/token). */
+  rehandshake(initializeParams: Record<string, unknown>): void {
     const state = this.state();
-    if (state.attached) this.#startHandshake({ ...state }, vision);
+    if (state.attached) this.#startHandshake({ ...state }, initializeParams);
   }
 
-  /** The relay is gone: pending calls fail now, not after their timeout, and device tools leave the catalogue. */
+  /** The connection is gone: pending calls fail now, not after their timeout, and the tools leave the catalogue. */
   detach(reason: string): void {
     const state = this.state();
     this.#failPending(reason);
@@ -97,27 +105,27 @@ export class DeviceClient implements ToolProvider {
     if (state.visible) this.ports.onToolsChanged?.();
   }
 
-  /** Another device took the session: its predecessor's tool names must not resolve any more. */
+  /** Another peer took over: its predecessor's tool names must not resolve any more. */
   forgetTools(): void {
     const state = this.state();
     this.ports.save({ ...state, tools: [], partial: [], visible: false, server_info: null });
   }
 
-  count(counter: keyof DeviceState["counters"]): void {
+  count(counter: keyof PeerState["counters"]): void {
     const state = this.state();
     this.ports.save({ ...state, counters: { ...state.counters, [counter]: state.counters[counter] + 1 } });
   }
 
-  /** One JSON-RPC message from the device (the envelope's payload). Never throws. */
+  /** One JSON-RPC message from the peer. Never throws. */
   receive(payload: Record<string, unknown>): void {
     if ("method" in payload) {
       if (!("id" in payload)) this.#onNotification(payload);
-      return; // the device never sends requests we serve; consumed without reply
+      return; // peers never send requests we serve; consumed without reply
     }
-    const reply = DeviceResponse.safeParse(payload);
+    const reply = PeerResponse.safeParse(payload);
     if (!reply.success) {
       this.count("malformed_frames");
-      this.ports.log("warn", "device.malformed_reply", { id: typeof payload.id === "string" ? "string" : typeof payload.id });
+      this.ports.log("warn", "peer.malformed_reply", { id_type: typeof payload.id });
       return;
     }
     this.#onReply(reply.data);
@@ -132,24 +140,25 @@ export class DeviceClient implements ToolProvider {
   expireHandshake(): void {
     const state = this.state();
     if (!state.handshake || this.ports.now() < state.handshake.deadline_ms) return;
-    this.ports.log("warn", "device.handshake_timeout", { step: state.handshake.kind, tools: state.partial.length });
+    this.ports.log("warn", "peer.handshake_timeout", { step: state.handshake.kind, tools: state.partial.length });
     this.#complete(state);
   }
 
   async list(): Promise<ToolDescriptor[]> {
     const state = this.state();
-    return state.visible ? describeTools(state.tools) : [];
+    return state.visible ? this.dialect.describe(state.tools) : [];
   }
 
   claims(name: string): boolean {
-    return describeTools(this.state().tools).some((tool) => tool.name === name);
+    return this.dialect.describe(this.state().tools).some((tool) => tool.name === name);
   }
 
   async call(name: string, args: ToolArgs): Promise<Result<ToolResult>> {
     const state = this.state();
-    const tool = state.tools.find((candidate) => llmName(candidate.name) === name);
+    const index = this.dialect.describe(state.tools).findIndex((tool) => tool.name === name);
+    const tool = state.tools[index];
     if (!tool) return fail("tool_not_found", `Tool '${name}' is not available in this session`);
-    if (!state.attached || !state.visible) return fail("device_unavailable", "No device relay is attached to this session");
+    if (!state.attached || !state.visible) return fail("device_unavailable", this.#unavailable());
     const id = state.next_id;
     const deadline = this.ports.now() + this.ports.callTimeoutMs;
     this.ports.save({ ...state, next_id: id + 1, calls: { ...state.calls, [id]: { name: tool.name, deadline_ms: deadline } } });
@@ -157,14 +166,18 @@ export class DeviceClient implements ToolProvider {
       const timer = setTimeout(() => this.#timeOut(id, tool.name), this.ports.callTimeoutMs);
       this.#pending.set(id, { resolve, timer });
     });
-    // Forwarded exactly as given: the device validates its own arguments and says what is wrong.
-    if (!this.ports.send(toolsCallRequest(id, tool.name, args))) this.#settle(id, fail("device_unavailable", "Device relay is gone"));
+    // Forwarded exactly as given: the peer validates its own arguments and says what is wrong.
+    if (!this.ports.send(toolsCallRequest(id, tool.name, args))) this.#settle(id, fail("device_unavailable", this.#unavailable()));
     return reply;
   }
 
+  #unavailable(): string {
+    return this.dialect.source === "device" ? "No device relay is attached to this session" : "The tool provider is not connected";
+  }
+
   #timeOut(id: number, name: string): void {
-    this.ports.log("warn", "device.call_timeout", { id, tool: name, timeout_ms: this.ports.callTimeoutMs });
-    this.#settle(id, fail("timeout", `Device did not answer ${name} within ${this.ports.callTimeoutMs} ms`));
+    this.ports.log("warn", "peer.call_timeout", { id, tool: name, timeout_ms: this.ports.callTimeoutMs });
+    this.#settle(id, fail("timeout", `No answer to ${name} within ${this.ports.callTimeoutMs} ms`));
   }
 
   /** Resolves a call once and forgets it, so a late or duplicate reply finds nothing to resolve. */
@@ -190,41 +203,42 @@ export class DeviceClient implements ToolProvider {
   }
 
   #onNotification(payload: Record<string, unknown>): void {
-    const notification = DeviceNotification.safeParse(payload);
+    const notification = PeerNotification.safeParse(payload);
     if (!notification.success || notification.data.method !== "notifications/tools/list_changed") return;
     const state = this.state();
     if (!state.attached || state.handshake) return; // a listing already in progress will see the change
-    this.ports.log("info", "device.tools_list_changed");
+    this.ports.log("info", "peer.tools_list_changed");
     this.#requestPage({ ...state, phase: "listing", partial: [] }, undefined, 0);
   }
 
-  #onReply(reply: DeviceResponse): void {
+  #onReply(reply: PeerResponse): void {
     const state = this.state();
     const handshake = state.handshake;
     if (handshake?.kind === "initialize" && reply.id === INITIALIZE_ID) return this.#onInitialized(state, reply);
     if (handshake?.kind === "list" && reply.id === handshake.id) return this.#onPage(state, reply);
     const call = state.calls[String(reply.id)];
     // A call whose caller is gone (the object was evicted meanwhile) is simply forgotten by #settle.
-    if (call) return this.#settle(reply.id, ok(toToolResult(call.name, reply)));
+    if (call) return this.#settle(reply.id, ok(this.dialect.toResult(call.name, reply)));
     this.count("ignored_replies");
   }
 
-  #onInitialized(state: DeviceState, reply: DeviceResponse): void {
+  #onInitialized(state: PeerState, reply: PeerResponse): void {
     const serverInfo = "result" in reply ? (InitializeResult.safeParse(reply.result).data?.serverInfo ?? null) : null;
-    if ("error" in reply) this.ports.log("warn", "device.initialize_error", { message: reply.error.message });
+    if ("error" in reply) this.ports.log("warn", "peer.initialize_error", { message: reply.error.message });
+    if (this.dialect.sendInitialized) this.ports.send({ jsonrpc: "2.0", method: "notifications/initialized" });
     this.#requestPage({ ...state, phase: "listing", server_info: serverInfo, partial: [] }, undefined, 0);
   }
 
-  #onPage(state: DeviceState, reply: DeviceResponse): void {
+  #onPage(state: PeerState, reply: PeerResponse): void {
     const pages = (state.handshake?.pages ?? 0) + 1;
     if ("error" in reply) {
-      // Keep what arrived: one bad page must not cost the device all its tools.
-      this.ports.log("warn", "device.list_page_error", { message: reply.error.message, pages });
+      // Keep what arrived: one bad page must not cost the peer all its tools.
+      this.ports.log("warn", "peer.list_page_error", { message: reply.error.message, pages });
       return this.#complete(state);
     }
     const page = ToolsListResult.safeParse(reply.result);
     if (!page.success) {
-      this.ports.log("warn", "device.list_page_malformed", { pages });
+      this.ports.log("warn", "peer.list_page_malformed", { pages });
       return this.#complete(state);
     }
     const next = { ...state, partial: [...state.partial, ...acceptTools(page.data.tools)] };
@@ -233,22 +247,22 @@ export class DeviceClient implements ToolProvider {
     this.#requestPage(next, cursor, pages);
   }
 
-  #startHandshake(state: DeviceState, vision: Vision): void {
+  #startHandshake(state: PeerState, params: Record<string, unknown>): void {
     const handshake = { kind: "initialize" as const, id: INITIALIZE_ID, pages: 0, deadline_ms: this.ports.now() + this.ports.listTimeoutMs };
     this.ports.save({ ...state, phase: "initializing", handshake, partial: [] });
-    this.ports.send(initializeRequest(vision));
+    this.ports.send(initializeRequest(params));
   }
 
-  #requestPage(state: DeviceState, cursor: string | undefined, pages: number): void {
+  #requestPage(state: PeerState, cursor: string | undefined, pages: number): void {
     const id = state.next_id;
     const handshake = { kind: "list" as const, id, pages, deadline_ms: this.ports.now() + this.ports.listTimeoutMs, ...(cursor ? { cursor } : {}) };
     this.ports.save({ ...state, next_id: id + 1, handshake });
     this.ports.send(toolsListRequest(id, cursor));
   }
 
-  #complete(state: DeviceState): void {
+  #complete(state: PeerState): void {
     this.ports.save({ ...state, phase: "ready", handshake: null, tools: state.partial, partial: [], visible: true });
-    this.ports.log("info", "device.tools_ready", { tools: state.partial.length });
+    this.ports.log("info", "peer.tools_ready", { tools: state.partial.length });
     this.ports.onToolsChanged?.();
   }
 }

@@ -1,7 +1,7 @@
-/** What a session persists about its device relay, so a Durable Object evicted mid-session resumes exactly. */
+/** What is persisted about one connected peer, so a Durable Object evicted mid-session resumes exactly. */
 import { z } from "zod";
 import { RelayPhase } from "../../core/schemas";
-import { DeviceTool } from "./device-protocol";
+import { PeerTool } from "./jsonrpc";
 
 export const Handshake = z.object({
   kind: z.enum(["initialize", "list"]),
@@ -11,8 +11,8 @@ export const Handshake = z.object({
   deadline_ms: z.number(),
 });
 
-export const DeviceState = z.object({
-  /** Bumped whenever a relay attaches; events of older relays are ignored. */
+export const PeerState = z.object({
+  /** Bumped whenever a connection attaches; events of older connections are ignored. */
   generation: z.int(),
   attached: z.boolean(),
   phase: RelayPhase,
@@ -21,18 +21,18 @@ export const DeviceState = z.object({
   server_info: z.json().nullable(),
   handshake: Handshake.nullable(),
   /** Tools received so far by the listing in progress. */
-  partial: z.array(DeviceTool),
+  partial: z.array(PeerTool),
   /** The last complete catalogue, in device order. */
-  tools: z.array(DeviceTool),
+  tools: z.array(PeerTool),
   /** Whether `tools` is offered to the LLM: false from a disconnect until the next complete listing. */
   visible: z.boolean(),
   /** Calls in flight by id: a reply is accepted only for one of these. */
   calls: z.record(z.string(), z.object({ name: z.string(), deadline_ms: z.number() })),
   counters: z.object({ malformed_frames: z.int(), dropped_frames: z.int(), ignored_replies: z.int() }),
 });
-export type DeviceState = z.infer<typeof DeviceState>;
+export type PeerState = z.infer<typeof PeerState>;
 
-export function initialDeviceState(): DeviceState {
+export function initialPeerState(): PeerState {
   return {
     generation: 0,
     attached: false,

@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { deviceDialect } from "../device/device-protocol";
+import type { JsonRpcOutbound } from "./jsonrpc";
+import { PeerClient } from "./peer-client";
+import type { PeerState } from "./peer-state";
+
+function harness(callTimeoutMs = 1000) {
+  let stored: PeerState | undefined;
+  const sent: JsonRpcOutbound[] = [];
+  let now = 1_000;
+  const client = new PeerClient(
+    {
+      load: () => stored,
+      save: (state) => {
+        stored = structuredClone(state);
+      },
+      send: (message) => {
+        sent.push(message);
+        return true;
+      },
+      now: () => now,
+      callTimeoutMs,
+      listTimeoutMs: 500,
+      log: () => undefined,
+    },
+    deviceDialect,
+  );
+  return { client, sent, advance: (ms: number) => (now += ms), last: () => sent.at(-1) as { id: number; method: string; params?: unknown } };
+}
+
+const tool = (name: string) => ({ name, description: name, inputSchema: { type: "object", properties: {} } });
+
+describe("PeerClient", () => {
+  it("initializes with id 1, follows nextCursor and publishes the tools once complete", async () => {
+    const { client, last } = harness();
+    client.attach({ protocolVersion: "2024-11-05" });
+    expect(last()).toMatchObject({ id: 1, method: "initialize" });
+    client.receive({ jsonrpc: "2.0", id: 1, result: { serverInfo: { name: "board" } } });
+    expect(last()).toEqual({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+    client.receive({ jsonrpc: "2.0", id: 2, result: { tools: [tool("self.a")], nextCursor: "self.b" } });
+    expect(await client.list()).toEqual([]); // not visible before the list is complete
+    expect(last()).toEqual({ jsonrpc: "2.0", id: 3, method: "tools/list", params: { cursor: "self.b" } });
+    client.receive({ jsonrpc: "2.0", id: 3, result: { tools: [tool("self.b"), { ...tool("self.u"), annotations: { audience: ["user"] } }] } });
+    expect((await client.list()).map((t) => t.name)).toEqual(["self_a", "self_b"]);
+    expect(client.status()).toMatchObject({ attached: true, phase: "ready", server_info: { name: "board" }, tool_count: 2 });
+  });
+
+  it("ignores a duplicate last page instead of listing again", async () => {
+    const { client, sent } = harness();
+    client.attach({});
+    client.receive({ jsonrpc: "2.0", id: 1, result: {} });
+    client.receive({ jsonrpc: "2.0", id: 2, result: { tools: [tool("self.a")] } });
+    const before = sent.length;
+    client.receive({ jsonrpc: "2.0", id: 2, result: { tools: [tool("self.a")] } });
+    expect(sent.length).toBe(before);
+    expect(await client.list()).toHaveLength(1);
+  });
+
+  it("finishes a handshake the peer abandons, keeping what arrived", async () => {
+    const { client, advance } = harness();
+    client.attach({});
+    client.receive({ jsonrpc: "2.0", id: 1, result: {} });
+    client.receive({ jsonrpc: "2.0", id: 2, result: { tools: [tool("self.a")], nextCursor: "self.b" } });
+    advance(501);
+    client.expireHandshake();
+    expect((await client.list()).map((t) => t.name)).toEqual(["self_a"]);
+  });
+
+  it("times out a call, then ignores its late reply", async () => {
+    const { client, last } = harness(20);
+    client.attach({});
+    client.receive({ jsonrpc: "2.0", id: 1, result: {} });
+    client.receive({ jsonrpc: "2.0", id: 2, result: { tools: [tool("self.a")] } });
+    const result = await client.call("self_a", {});
+    expect(result.ok ? null : result.error.code).toBe("timeout");
+    const lateId = last().id;
+    client.receive({ jsonrpc: "2.0", id: lateId, result: { content: [{ type: "text", text: "late" }] } });
+    expect(client.state().counters.ignored_replies).toBe(1);
+    expect(client.status().pending_calls).toBe(0);
+  });
+
+  it("fails calls in flight at once when the connection goes, and keeps the names for a 503", async () => {
+    const { client } = harness(10_000);
+    client.attach({});
+    client.receive({ jsonrpc: "2.0", id: 1, result: {} });
+    client.receive({ jsonrpc: "2.0", id: 2, result: { tools: [tool("self.a")] } });
+    const pending = client.call("self_a", {});
+    client.detach("gone");
+    const result = await pending;
+    expect(result.ok ? null : result.error.code).toBe("device_unavailable");
+    expect(client.claims("self_a")).toBe(true);
+    expect(await client.list()).toEqual([]);
+    client.forgetTools();
+    expect(client.claims("self_a")).toBe(false);
+  });
+
+  it("counts replies with string ids as malformed", () => {
+    const { client } = harness();
+    client.receive({ jsonrpc: "2.0", id: "2", result: {} });
+    expect(client.state().counters.malformed_frames).toBe(1);
+  });
+});
