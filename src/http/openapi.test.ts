@@ -49,6 +49,7 @@ describe("OpenAPI document", () => {
     for (const route of ROUTES) {
       const operation = operationOf(route);
       if (["/healthz", "/readyz"].includes(route.path)) expect(operation.security).toEqual([]);
+      else if (route.tags.includes("mcp")) expect(operation.security).toEqual([{ bearerAuth: [] }, { tokenQuery: [] }]);
       else expect(operation.security, route.path).toBeUndefined(); // inherits the document's bearerAuth
     }
     expect(doc.security).toEqual([{ bearerAuth: [] }]);

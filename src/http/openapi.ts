@@ -121,6 +121,16 @@ export const TrpcErrorBody = z.object({
   }),
 });
 
+/** A JSON-RPC 2.0 message of the MCP Streamable HTTP transport (request, notification or response). */
+export const JsonRpcMessage = z.looseObject({
+  jsonrpc: z.literal("2.0"),
+  id: z.union([z.string(), z.number().int()]).nullable().optional(),
+  method: z.string().optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  result: z.unknown().optional(),
+  error: z.looseObject({ code: z.number().int(), message: z.string() }).optional(),
+});
+
 /** The document itself is described loosely: it is validated by a real OpenAPI 3.1 validator in the tests. */
 const OpenApiDocumentShape = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) });
 
@@ -128,13 +138,14 @@ const OpenApiDocumentShape = z.looseObject({ openapi: z.string(), info: z.looseO
 // The route table.
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
-type Tag = "sessions" | "tools" | "ops" | "trpc" | "servers" | "device";
+type Tag = "sessions" | "tools" | "ops" | "trpc" | "servers" | "device" | "mcp";
 
 const TAGS: Record<Tag, string> = {
   sessions: "Bind a conversation's context to a session, read it, unbind it",
   tools: "The LLM-facing tool list of a session, and tool execution",
   device: "Relay of the device's MCP frames (type:\"mcp\") through the session",
   servers: "External MCP servers",
+  mcp: "The service as an MCP server (Streamable HTTP) for generic MCP clients",
   ops: "Health, readiness and this document",
   trpc: "The same operations over tRPC v11 (plain JSON, no transformer); queries are GET ?input=<JSON>",
 };
@@ -171,7 +182,9 @@ export interface RouteSpec<
   /** Codes the handler can answer besides the implicit ones (see the header of this file). */
   errors: readonly ErrorCode[];
   /** Non-error responses with another status, e.g. `/readyz`'s 503 report. */
-  otherResponses?: Readonly<Record<number, { description: string; schema: z.ZodType }>>;
+  otherResponses?: Readonly<Record<number, { description: string; schema?: z.ZodType }>>;
+  /** MCP endpoints also accept the token as `?token=` (clients that cannot set headers). */
+  tokenInQuery?: boolean;
   examples?: {
     params?: z.input<P>;
     query?: z.input<Q>;
@@ -225,6 +238,7 @@ const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ["DeviceFramesBody", DeviceFramesBody],
   ["HandleMessageInput", HandleMessageInput],
   ["FramesOutcome", FramesOutcome],
+  ["JsonRpcMessage", JsonRpcMessage],
 ];
 
 // Examples: replayed against the real worker by test/ops/examples.test.ts (timestamps aside), so they are
@@ -464,6 +478,9 @@ export const ROUTES: readonly AnyRouteSpec[] = [
       response: { success: true, result: { accepted: 1, dropped: 0 } },
     },
   }),
+  // --- MCP endpoints (Streamable HTTP) --------------------------------------------------------------------
+  ...mcpEndpoint("/api/v1/mcp/sessions/{sessionId}/mcp", "sessionMcp", "one session's catalogue (device, local, external tools)"),
+  ...mcpEndpoint("/mcp", "sharedMcp", "the shared catalogue (local and external tools, no device)"),
   // --- tRPC ----------------------------------------------------------------------------------------------
   defineRoute({
     method: "post",
@@ -545,6 +562,77 @@ export const ROUTES: readonly AnyRouteSpec[] = [
   }),
 ];
 
+/** POST/GET/DELETE of one MCP Streamable HTTP endpoint; the MCP SDK's transport serves them. */
+function mcpEndpoint(path: `/${string}`, id: string, catalogue: string): AnyRouteSpec[] {
+  const params = path.includes("{sessionId}") ? SessionParams : undefined;
+  const errors: ErrorCode[] = params ? ["forbidden", "session_not_found"] : ["forbidden"];
+  const common = {
+    path,
+    tags: ["mcp"] as const,
+    tokenInQuery: true,
+    ...(params ? { params } : {}),
+    errors,
+  };
+  const transportErrors =
+    "The transport's own refusals (400 without `Mcp-Session-Id`, 404 for an unknown MCP session: re-initialize, " +
+    "406 without `Accept: application/json, text/event-stream`) are JSON-RPC error objects.";
+  const examples = params ? { params: { sessionId: EXAMPLE_SESSION } } : {};
+  return [
+    defineRoute({
+      ...common,
+      method: "post",
+      operationId: `${id}Post`,
+      summary: `MCP message to ${catalogue}`,
+      description:
+        "`initialize` (no `Mcp-Session-Id`) opens an MCP session whose id comes back in the `Mcp-Session-Id` " +
+        "header; later messages carry it. `tools/call` results put the ActionResponse in `structuredContent`. " +
+        `Answers JSON or an SSE stream, as the client's Accept allows. ${transportErrors}`,
+      body: JsonRpcMessage,
+      response: { description: "The JSON-RPC response", schema: JsonRpcMessage },
+      otherResponses: { 202: { description: "A notification or response was accepted" } },
+      examples: {
+        ...examples,
+        body: {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "example-client", version: "1.0.0" } },
+        },
+        response: {
+          jsonrpc: "2.0",
+          id: 1,
+          result: {
+            protocolVersion: "2025-06-18",
+            capabilities: { tools: { listChanged: true } },
+            serverInfo: { name: "xiaozhi-mcp-service", version: VERSION },
+          },
+        },
+      },
+    }),
+    defineRoute({
+      ...common,
+      method: "get",
+      operationId: `${id}Stream`,
+      summary: `Server-to-client stream of ${catalogue} (e.g. notifications/tools/list_changed)`,
+      description: `Needs \`Mcp-Session-Id\`. ${transportErrors}`,
+      response: { contentType: "text/event-stream", description: "The SSE stream", schema: z.string() },
+      examples: {
+        ...examples,
+        response: `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", method: "notifications/tools/list_changed" })}\n\n`,
+      },
+    }),
+    defineRoute({
+      ...common,
+      method: "delete",
+      operationId: `${id}Close`,
+      summary: "Close the MCP session named by Mcp-Session-Id",
+      description: transportErrors,
+      response: { description: "Closed" },
+      examples,
+    }),
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The generator.
 
@@ -601,6 +689,7 @@ export function buildOpenApiDocument(routes: readonly AnyRouteSpec[] = ROUTES): 
       schemas,
       securitySchemes: {
         bearerAuth: { type: "http", scheme: "bearer", description: "One of the tokens in MCP_SERVICE_TOKEN" },
+        tokenQuery: { type: "apiKey", in: "query", name: "token", description: "The same token as ?token=, on the MCP endpoints only" },
       },
     },
   };
@@ -631,7 +720,7 @@ function componentNames(routes: readonly AnyRouteSpec[]): ComponentNames {
       responses.set(route.response.schema, nameOf(route.response.schema, `${title(route.operationId)}Response`));
     }
     for (const [status, other] of Object.entries(route.otherResponses ?? {})) {
-      responses.set(other.schema, nameOf(other.schema, `${title(route.operationId)}Response${status}`));
+      if (other.schema) responses.set(other.schema, nameOf(other.schema, `${title(route.operationId)}Response${status}`));
     }
   }
   // Nested in several bodies: a component of their own, so generated clients get one type for each.
@@ -717,6 +806,7 @@ function operation(route: AnyRouteSpec, names: ComponentNames): JsonObject {
     ...(route.description ? { description: route.description } : {}),
     tags: [...route.tags],
     ...(route.public ? { security: [] } : {}),
+    ...(route.tokenInQuery ? { security: [{ bearerAuth: [] }, { tokenQuery: [] }] } : {}),
   };
   const parameters = [
     ...parametersOf(route.params, "path", false, route.examples?.params),
@@ -764,7 +854,9 @@ function responsesOf(route: AnyRouteSpec, names: ComponentNames): JsonObject {
     : undefined;
   responses[String(success.status ?? 200)] = { description: success.description, ...(media ? { content: media } : {}) };
   for (const [status, other] of Object.entries(route.otherResponses ?? {})) {
-    responses[status] = { description: other.description, content: { "application/json": { schema: refTo(other.schema, names.responses) } } };
+    responses[status] = other.schema
+      ? { description: other.description, content: { "application/json": { schema: refTo(other.schema, names.responses) } } }
+      : { description: other.description };
   }
   const errorSchema = { $ref: `${COMPONENT_REF}${route.protocol === "trpc" ? "TrpcErrorBody" : "ErrorBody"}` };
   for (const [status, codes] of errorStatuses(route)) {

@@ -65,6 +65,19 @@ describe("OpenAPI examples replayed against the worker", () => {
     expect(route("listServers").response.schema?.parse(body)).toEqual({ servers: [] });
   });
 
+  it.each(["sharedMcpPost", "sessionMcpPost"])("%s initializes as its example shows", async (operationId) => {
+    if (operationId === "sessionMcpPost") await replay("bindSession");
+    const request = requestOf(route(operationId));
+    request.headers.set("accept", "application/json, text/event-stream");
+    const response = await exports.default.fetch(request);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("mcp-session-id")).toBeTruthy();
+    const text = await response.text();
+    // The SDK answers as SSE when the client accepts it: one `data:` line carries the JSON-RPC response.
+    const data = /^data: (.*)$/m.exec(text)?.[1] ?? text;
+    expect(JSON.parse(data)).toEqual(route(operationId).examples?.response);
+  });
+
   it("attachDeviceEvents streams the example's first frames", async () => {
     const response = await exports.default.fetch(requestOf(route("attachDeviceEvents")));
     expect(response.status).toBe(200);
