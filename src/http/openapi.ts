@@ -2,29 +2,34 @@
  * The OpenAPI 3.1 document of the service (`GET /api/v1/openapi.json`), generated from the same zod schemas
  * the routes validate with, so it cannot drift from them silently.
  *
- * ## Adding a route (the coverage test in test/ops/openapi.test.ts fails until you do)
- * Append one `defineRoute({...})` to {@link ROUTES}:
+ * ## Adding a route (test/ops/openapi.test.ts fails, naming the route, until you do)
+ * Append one `defineRoute({...})` to {@link ROUTES}, next to its siblings:
  * ```ts
  * defineRoute({
- *   method: "get",
- *   path: "/api/v1/mcp/servers",            // OpenAPI form: `{param}`, not Hono's `:param`
- *   operationId: "listServers",             // unique; becomes the generated client's method name
- *   summary: "External MCP servers and their state",
- *   tags: ["servers"],
- *   params: z.object({ ... }),              // path params (optional), query: z.object({...}) likewise
- *   body: SomeBodySchema,                   // request body (optional), converted with io:"input"
- *   response: { description: "…", schema: ServerList },  // 200 body, converted with io:"output"
- *   errors: ["upstream_error"],             // codes the handler itself can return (see below)
- *   examples: { response: { servers: [] } },// validated against the schemas by the tests
+ *   method: "post",
+ *   path: "/api/v1/mcp/widgets/{widgetId}/poke", // OpenAPI form `{param}`, not Hono's `:param`
+ *   operationId: "pokeWidget",                    // unique; a generated client's method name
+ *   summary: "Poke a widget",
+ *   tags: ["tools"],
+ *   params: z.object({ widgetId: WidgetId }),     // optional; likewise `query` and `headers`
+ *   body: PokeBody,                               // optional; the schema the handler parses with (io:"input")
+ *   response: { description: "Poked", schema: PokeResult }, // the 200 body (io:"output")
+ *   errors: ["session_not_found"],                // codes the handler itself can answer (see below)
+ *   examples: { params: { widgetId: "w1" }, body: { force: 1 }, response: { ok: true } },
  * }),
  * ```
+ * Then `npx vitest run test/ops src/http/openapi.test.ts`: examples must validate against the schemas (and
+ * the REST ones are replayed against the worker in test/ops/examples.test.ts when listed there).
  * - Reuse the schemas of src/core/schemas.ts (or the ones the handler parses with); never restate a shape.
- * - `errors` lists the codes of src/core/errors.ts the route can answer; they are grouped by HTTP status.
- *   Added automatically: `unauthorized` + `config_invalid` (bearer/config middleware) unless `public`,
- *   `invalid_request` when there are params/query/body, `payload_too_large` with a body, `internal` always.
+ * - `errors` lists codes of src/core/errors.ts; the document groups them by HTTP status. Added
+ *   automatically: `unauthorized` + `config_invalid` (bearer/config middleware) unless `public`,
+ *   `invalid_request` with params/query/headers/body, `payload_too_large` with a body, `internal` always.
  * - Not JSON? `response: { status: 101, description }` documents a WebSocket upgrade (no schema);
  *   `response: { contentType: "text/event-stream", schema: z.string(), description }` an SSE stream.
- * - `public: true` only for routes outside /api and /trpc (no bearer token); `protocol: "trpc"` for /trpc.
+ *   Other non-error statuses (e.g. `/readyz`'s 503 report, a 202) go in `otherResponses`.
+ * - `public: true` only for routes outside /api, /trpc and /mcp; `protocol: "trpc"` for /trpc procedures (one
+ *   entry per procedure: queries `get` with `query: TrpcQuery(Input)`, mutations `post` with the input as body);
+ *   `tokenInQuery: true` where `?token=` is accepted too.
  * - Give a schema a stable component name by adding it to {@link NAMED_SCHEMAS}; otherwise bodies and
  *   responses are named after the operation (`<OperationId>Request` / `<OperationId>Response`).
  */
