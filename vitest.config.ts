@@ -23,7 +23,9 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.jsonc" },
-            miniflare: { bindings: { MCP_SERVICE_TOKEN: tokens, MCP_CONFIG: JSON.stringify(testConfig) } },
+            miniflare: {
+              bindings: { MCP_SERVICE_TOKEN: tokens, MCP_ENDPOINT_SECRET: "test-endpoint-secret", MCP_CONFIG: JSON.stringify(testConfig) },
+            },
           }),
         ],
         test: {
@@ -44,6 +46,8 @@ export default defineConfig({
                 MCP_SERVICE_TOKEN: tokens,
                 MCP_CONFIG: JSON.stringify({ ...testConfig, mcpServers: inject("upstreamServers") }),
                 UPSTREAM_CONTROL_URL: inject("upstreamControlUrl"),
+                // Expanded into alpha's Authorization header by the config loader (`${ALPHA_TOKEN}`).
+                ALPHA_TOKEN: "alpha-secret-token",
               },
             },
           })),

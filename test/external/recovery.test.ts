@@ -80,4 +80,33 @@ describe("external server recovery", () => {
     expect(now.list).toBe(after.list);
     expect(now.initialize).toBe(after.initialize);
   });
+
+  it("re-lists a server once its cache TTL has passed (serving the cached list meanwhile)", async () => {
+    const id = await session();
+    expect(await names(id)).toContain("mcp_flaky_ping");
+    const before = (await stats("flaky")).list;
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // cache_ttl_seconds: 1
+    expect(await names(id)).toContain("mcp_flaky_ping");
+    await eventually(async () => ((await stats("flaky")).list > before ? true : undefined), 5_000, "a refresh after the TTL");
+  });
+
+  it("keeps an unhealthy server's tools for its grace period, then hides them, and brings them back", async () => {
+    const id = await session();
+    expect(await names(id)).toContain("mcp_flaky_ping");
+    expect((await control("/flaky/stop")).status).toBe(200);
+    const failed = await execute(id, "mcp_flaky_ping");
+    expect(failed.status).toBe(502);
+    expect(failed.body.error.code).toBe("upstream_error");
+    expect(failed.body.error.message).toMatch(/flaky/);
+    // Other servers are untouched.
+    expect((await execute(id, "mcp_echo", { message: "still here" })).body.result).toBe("Echo: still here");
+    expect(await serverState("flaky")).toMatchObject({ state: "unhealthy" });
+    // unhealthy_grace_seconds: 1 → hidden soon after.
+    await eventually(async () => (!(await names(id)).includes("mcp_flaky_ping") ? true : undefined), 5_000, "flaky's tools hidden");
+    expect((await execute(id, "mcp_flaky_ping")).body.error.code).toBe("tool_not_found");
+
+    expect((await control("/flaky/start")).status).toBe(200);
+    await eventually(async () => ((await names(id)).includes("mcp_flaky_ping") ? true : undefined), 15_000, "flaky's tools back");
+    expect((await execute(id, "mcp_flaky_ping")).body).toEqual({ success: true, action: "req_llm", result: "pong" });
+  });
 });

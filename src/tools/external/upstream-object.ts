@@ -250,11 +250,13 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
 
   async #discoverOnce(server: ExternalServer): Promise<void> {
     const started = Date.now();
+    // One budget for connecting and walking every page; a retry on a fresh session gets what is left.
+    const remaining = () => Math.max(1, started + server.connect_timeout_ms - Date.now());
     this.#touch();
-    let listed = await this.#withConnection(server, (conn) => conn.listTools(server.connect_timeout_ms));
+    let listed = await this.#withConnection(server, (conn) => conn.listTools(remaining()));
     if (!listed.ok && RETRY_ON_FRESH.has(listed.failure.kind)) {
       await this.#dropConnection(true);
-      listed = await this.#withConnection(server, (conn) => conn.listTools(server.connect_timeout_ms));
+      listed = await this.#withConnection(server, (conn) => conn.listTools(remaining()));
     }
     if (!listed.ok && listed.failure.kind === "protocol" && listed.failure.mcp_code === -32601) {
       // No tools/list (a server without the tools capability): healthy, with no tools.
