@@ -1,9 +1,88 @@
 /**
- * Tool-call metrics (issue 6). PLACEHOLDER: the production-observability work fills this in (Prometheus
- * aggregation, Analytics Engine data points). Called by the session Durable Object after every execution.
+ * Metric hooks (issue 6). The session objects and the Worker call these after the fact: each hands one small
+ * batch to the metrics Durable Object (metrics-object.ts) through `waitUntil`, so metrics are never on a
+ * request's critical path, and every failure is logged and swallowed. Nothing here throws.
+ *
+ * Aggregation design, limits and the Analytics Engine schema: docs/operations.md.
  */
 import type { ToolCallEvent } from "../session/session-service";
+import { writeToolCallPoint } from "./analytics";
+import { log } from "./log";
+import { METRICS_OBJECT, toolNameLabel, type HttpRecord, type MetricsBatchInput, type MetricsRpc, type SessionEventKind } from "./metrics-model";
 
-export function recordToolCall(_env: Env, _event: ToolCallEvent, _waitUntil: (promise: Promise<unknown>) => void): void {
-  // intentionally empty until metrics land
+/** A metrics write that takes longer is abandoned: a slow metrics object must not keep callers alive. */
+export const METRICS_WRITE_DEADLINE_MS = 5_000;
+
+type WaitUntil = (promise: Promise<unknown>) => void;
+
+/** After every tool execution: an Analytics Engine point and the Prometheus series. */
+export function recordToolCall(env: Env, event: ToolCallEvent, waitUntil: WaitUntil): void {
+  try {
+    writeToolCallPoint(analyticsDataset(env), event);
+  } catch (error) {
+    log("warn", "metrics.analytics_failed", { message: String(error) });
+  }
+  send(env, { tool_calls: [{ tool_name: toolNameLabel(event.tool_name, event.source, event.status), source: event.source, status: event.status, duration_ms: event.duration_ms }] }, waitUntil);
+}
+
+/** The Worker, once per HTTP request (route = the matched pattern, never the raw path). */
+export function recordHttpRequest(env: Env, request: HttpRecord, waitUntil: WaitUntil): void {
+  send(env, { http: [request] }, waitUntil);
+}
+
+/**
+ * Session lifecycle, for the `mcp_active_sessions` and `mcp_device_relays_attached` gauges. Called by the
+ * session object (`ctx` gives `waitUntil`) on bind, unbind/expiry, relay attach and relay detach.
+ */
+export function recordSessionEvent(ctx: { waitUntil(promise: Promise<unknown>): void }, env: Env, sessionId: string, kind: SessionEventKind): void {
+  if (sessionId === "") return; // an unbound object has nothing to report
+  send(env, { sessions: [{ session_id: sessionId, kind, version: nextVersion() }] }, (promise) => ctx.waitUntil(promise));
+}
+
+let sequence = 0;
+/**
+ * Orders the events of one session: epoch milliseconds × 1000 plus a per-isolate counter, because Date.now()
+ * stands still within one event in workerd. Stays below 2^53 until the year 2255.
+ */
+function nextVersion(): number {
+  sequence = (sequence + 1) % 1000;
+  return Date.now() * 1000 + sequence;
+}
+
+function send(env: Env, batch: MetricsBatchInput, waitUntil: WaitUntil): void {
+  try {
+    const stub = metricsStub(env);
+    if (stub === undefined) return;
+    waitUntil(deliver(stub, batch));
+  } catch (error) {
+    log("warn", "metrics.write_failed", { message: String(error) });
+  }
+}
+
+async function deliver(stub: MetricsRpc, batch: MetricsBatchInput): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const reply = await Promise.race([
+      stub.record(batch),
+      new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), METRICS_WRITE_DEADLINE_MS))),
+    ]);
+    if (reply === "late") log("warn", "metrics.write_failed", { message: `no reply within ${METRICS_WRITE_DEADLINE_MS} ms` });
+    else if (!reply.ok) log("warn", "metrics.write_failed", { message: reply.error.message });
+  } catch (error) {
+    // Overloaded or restarting metrics object: this increment is lost, the request it describes is not.
+    log("warn", "metrics.write_failed", { message: error instanceof Error ? error.message : String(error) });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The metrics object, or undefined when the deployment has no `METRICS` binding. */
+export function metricsStub(env: Env): MetricsRpc | undefined {
+  const namespace: Env["METRICS"] | undefined = env.METRICS;
+  return namespace?.getByName(METRICS_OBJECT);
+}
+
+function analyticsDataset(env: Env): AnalyticsEngineDataset | undefined {
+  const dataset: Env["TOOL_CALLS"] | undefined = env.TOOL_CALLS;
+  return dataset;
 }

@@ -1,0 +1,79 @@
+/**
+ * `GET /metrics`: Prometheus text format, for a scraper holding the service bearer token or the separate
+ * `METRICS_TOKEN` (so the scraper never gets a token that can call tools). Outside `/api`, so it does its own
+ * auth; with neither secret set every scrape is refused (fail closed).
+ *
+ * Counters and histograms come from the metrics Durable Object (durable: they survive isolate and object
+ * recycling); `mcp_upstream_up` is read from the external servers' states at scrape time.
+ */
+import { Hono } from "hono";
+import { appError, AppException } from "../core/errors";
+import { configFromEnv } from "../env-config";
+import { log } from "../observability/log";
+import { metricsStub } from "../observability/metrics";
+import type { MetricsSnapshot } from "../observability/metrics-model";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type ScrapeData } from "../observability/prometheus";
+import { externalServerStates, type ExternalServerState } from "../tools/external";
+import type { AppEnv } from "./app-env";
+import { bearerToken, isAcceptedToken, parseTokens } from "./auth";
+
+/** Prometheus' default scrape timeout is 10 s: answer (or fail) well before it. */
+export const SNAPSHOT_DEADLINE_MS = 5_000;
+/** Upstream states get a shorter budget; a late answer only omits `mcp_upstream_up`. */
+export const UPSTREAM_DEADLINE_MS = 2_500;
+
+export const metricsRoutes = new Hono<AppEnv>().get("/metrics", async (c) => {
+  const accepted = [...parseTokens(c.env.MCP_SERVICE_TOKEN), ...parseTokens(c.env.METRICS_TOKEN)];
+  if (!(await isAcceptedToken(bearerToken(c.req.header("authorization")), accepted))) {
+    throw new AppException(appError("unauthorized", "Missing or invalid bearer token"));
+  }
+  const [snapshot, upstreams] = await Promise.all([readSnapshot(c.env), readUpstreams(c.env)]);
+  return c.body(renderPrometheus({ snapshot, upstreams }), 200, { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" });
+});
+
+/**
+ * A scrape without the durable counters fails as a whole: a partial answer would look like a counter reset
+ * to Prometheus, a failed scrape is only a gap.
+ */
+async function readSnapshot(env: Env): Promise<MetricsSnapshot> {
+  const stub = metricsStub(env);
+  if (stub === undefined) throw new AppException(appError("config_invalid", "The METRICS Durable Object binding is not configured"));
+  const reply = await withDeadline(stub.snapshot(), SNAPSHOT_DEADLINE_MS).catch((error: unknown) => {
+    log("error", "metrics.snapshot_failed", { message: error instanceof Error ? error.message : String(error) });
+    throw new AppException(appError("internal", "Metrics could not be read"));
+  });
+  if (reply === undefined) throw new AppException(appError("timeout", `Metrics not read within ${SNAPSHOT_DEADLINE_MS} ms`));
+  return reply;
+}
+
+/**
+ * `mcp_upstream_up`: 1 only for a healthy server; starting, unhealthy and misconfigured ones are 0, and
+ * disabled ones are left out (nobody expects them up).
+ */
+export function upstreamGauges(states: readonly Pick<ExternalServerState, "name" | "state">[]): NonNullable<ScrapeData["upstreams"]> {
+  return states.filter((state) => state.state !== "disabled").map((state) => ({ server: state.name, up: state.state === "healthy" }));
+}
+
+/** Undefined when the states cannot be read in time: the series is then omitted, not reported as down. */
+async function readUpstreams(env: Env): Promise<ScrapeData["upstreams"]> {
+  const config = configFromEnv(env);
+  if (!config.ok) return undefined;
+  try {
+    const states = await withDeadline(externalServerStates(config.value, env), UPSTREAM_DEADLINE_MS);
+    if (states === undefined) log("warn", "metrics.upstreams_late", { deadline_ms: UPSTREAM_DEADLINE_MS });
+    return states === undefined ? undefined : upstreamGauges(states);
+  } catch (error) {
+    log("warn", "metrics.upstreams_failed", { message: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+}
+
+/** Resolves to undefined when `ms` passes first. */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([work, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

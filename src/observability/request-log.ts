@@ -1,0 +1,40 @@
+/**
+ * The per-request observation of the Worker: one structured log line and one `http_requests_total`
+ * increment. Called by the outermost middleware after the response is ready.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../http/app-env";
+import { log } from "./log";
+import { recordHttpRequest } from "./metrics";
+
+/**
+ * Logs and counts one request. The route is the pattern of the handler that answered (`c.req.routePath`
+ * after `next()`): raw paths carry session ids and would make the label unbounded. The line names the
+ * session and tool when the route has them; tokens are never read here (the path has no query string).
+ */
+export function observeRequest(c: Context<AppEnv>, startedMs: number): void {
+  const route = c.req.routePath;
+  const status = c.res.status;
+  log(status >= 500 ? "warn" : "info", "http.request", {
+    request_id: c.var.requestId,
+    method: c.req.method,
+    route,
+    path: c.req.path,
+    session_id: c.req.param("sessionId"),
+    tool: c.req.param("toolName"),
+    status,
+    outcome: status >= 500 ? "server_error" : status >= 400 ? "client_error" : "ok",
+    duration_ms: Date.now() - startedMs,
+  });
+  recordHttpRequest(c.env, { route, method: c.req.method, status }, waitUntilOf(c));
+}
+
+/** `c.executionCtx` throws when the app runs without one (a direct `app.request` in a test). */
+function waitUntilOf(c: Context<AppEnv>): (promise: Promise<unknown>) => void {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    return (promise) => void promise.catch(() => undefined);
+  }
+}
