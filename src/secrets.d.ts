@@ -2,4 +2,6 @@
 interface Env {
   /** Comma-separated bearer tokens accepted by /api and /trpc; unset = every protected request refused. */
   MCP_SERVICE_TOKEN?: string;
+  /** HMAC secret that signs provider endpoint tokens; unset = provider endpoints refused. */
+  MCP_ENDPOINT_SECRET?: string;
 }

@@ -12,10 +12,16 @@ export const SessionId = z
 
 export const ToolName = z.string().min(1).max(128);
 
+export const AgentId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\w.:-]+$/, "agent_id may hold letters, digits, '_', '-', '.', ':'");
+
 /** Tool arguments: any JSON object. Values keep their JSON types end to end. */
 export const ToolArguments = z.record(z.string(), z.json());
 
-export const ToolSource = z.enum(["device", "local", "external"]);
+export const ToolSource = z.enum(["device", "local", "external", "provider"]);
 export type ToolSource = z.infer<typeof ToolSource>;
 
 export const BindSessionBody = z.strictObject({
@@ -25,6 +31,8 @@ export const BindSessionBody = z.strictObject({
   token: z.string().max(4096).default(""),
   /** Allow-list of LLM tool names; empty means every tool. */
   enabled_tools: z.array(ToolName).max(512).default([]),
+  /** The agent whose dial-in tool providers this session sees; empty means none. */
+  agent_id: z.union([AgentId, z.literal("")]).default(""),
 });
 export const BindSessionInput = BindSessionBody.extend({ session_id: SessionId });
 export type BindSessionInput = z.infer<typeof BindSessionInput>;
@@ -89,10 +97,11 @@ export const SessionView = z.object({
   vision_url: z.string(),
   has_token: z.boolean(),
   enabled_tools: z.array(z.string()),
+  agent_id: z.string(),
   created_at: z.string(),
   updated_at: z.string(),
   expires_at: z.string(),
-  tools: z.object({ device: z.number().int(), local: z.number().int(), external: z.number().int() }),
+  tools: z.object({ device: z.int(), local: z.int(), external: z.int(), provider: z.int() }),
   relay: RelayStatus,
 });
 export type SessionView = z.infer<typeof SessionView>;

@@ -8,14 +8,17 @@ import { bodyLimit } from "hono/body-limit";
 import { appError, toAppError, AppException } from "../core/errors";
 import { configFromEnv } from "../env-config";
 import { log } from "../observability/log";
+import { observeRequest } from "../observability/request-log";
 import { sessionDirectory } from "../session/session-directory";
 import { appRouter } from "../trpc/router";
 import { VERSION } from "../version";
 import type { AppEnv } from "./app-env";
 import { bearerToken, isAcceptedToken, parseTokens } from "./auth";
 import { errorResponse } from "./error-response";
+import { agentRoutes, ENDPOINT_PATH } from "./agent-routes";
 import { deviceRoutes } from "./device-routes";
 import { mcpRoutes } from "./mcp-routes";
+import { metricsRoutes } from "./metrics-routes";
 import { opsRoutes } from "./ops-routes";
 import { restRoutes } from "./rest";
 import { serverRoutes } from "./server-routes";
@@ -28,13 +31,7 @@ app.use(async (c, next) => {
   c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
   await next();
   c.header("x-request-id", c.var.requestId);
-  log("info", "http.request", {
-    request_id: c.var.requestId,
-    method: c.req.method,
-    path: c.req.path,
-    status: c.res.status,
-    duration_ms: Date.now() - started,
-  });
+  observeRequest(c, started); // one log line and http_requests_total (src/observability/request-log.ts)
 });
 
 app.get("/healthz", (c) => {
@@ -50,7 +47,9 @@ for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
     const accepted = parseTokens(c.env.MCP_SERVICE_TOKEN);
     // MCP clients that cannot set headers (conformance runners, some desktop apps) may pass ?token= instead.
     const presented = bearerToken(c.req.header("authorization")) ?? (isMcpPath(c.req.path) ? c.req.query("token") : undefined);
-    if (!(await isAcceptedToken(presented, accepted))) {
+    // The provider endpoint authenticates with its own signed token (agent-routes.ts).
+    const selfAuthenticated = c.req.path === ENDPOINT_PATH;
+    if (!selfAuthenticated && !(await isAcceptedToken(presented, accepted))) {
       throw new AppException(appError("unauthorized", "Missing or invalid bearer token"));
     }
     const config = configFromEnv(c.env);
@@ -70,7 +69,9 @@ for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
 }
 
 app.route("/", opsRoutes);
+app.route("/", metricsRoutes);
 app.route("/", mcpRoutes);
+app.route("/", agentRoutes);
 app.route("/api/v1/mcp", restRoutes);
 app.route("/api/v1/mcp", deviceRoutes);
 app.route("/api/v1/mcp", serverRoutes);

@@ -1,13 +1,13 @@
 /**
  * The MCP endpoints (Streamable HTTP): `/api/v1/mcp/sessions/{sessionId}/mcp` for one session's catalogue,
- * `/mcp` for the shared one (local + external tools). The session's Durable Object serves both; this layer
+ * `/mcp` for the shared one (local + external tools, plus the providers of `?agent_id=`). The session's Durable Object serves both; this layer
  * only authenticates (in app.ts) and guards against DNS rebinding.
  */
 import { Hono, type Context } from "hono";
 import { AppException, appError } from "../core/errors";
-import { SessionId } from "../core/schemas";
+import { AgentId, SessionId } from "../core/schemas";
 import { relayToSession } from "../session/session-directory";
-import { SHARED_SESSION } from "../session/session-object";
+import { sharedSessionName } from "../session/session-object";
 import type { AppEnv } from "./app-env";
 import { parseInput } from "./request";
 
@@ -39,5 +39,9 @@ export const mcpRoutes = new Hono<AppEnv>()
   })
   .all("/mcp", async (c) => {
     checkOrigin(c);
-    return relayToSession(c.env.SESSIONS, SHARED_SESSION, c.req.raw);
+    const agentId = c.req.query("agent_id");
+    const agent = agentId === undefined ? "" : parseInput(AgentId, agentId, "agent_id");
+    const request = new Request(c.req.raw);
+    request.headers.set("x-shared-agent", agent);
+    return relayToSession(c.env.SESSIONS, sharedSessionName(agent), request);
   });

@@ -18,11 +18,13 @@ import type {
   ToolList,
   ToolResult,
 } from "../core/schemas";
+import { agentRpc, agentTools } from "../agents/agent-tools";
+import { withDeadline } from "../core/deadline";
 import { configFromEnv } from "../env-config";
 import { errorResponse } from "../http/error-response";
 import { McpEndpoint } from "../mcp/mcp-endpoint";
 import { log } from "../observability/log";
-import { recordToolCall } from "../observability/metrics";
+import { recordSessionEvent, recordToolCall } from "../observability/metrics";
 import { deviceDialect, deviceInitializeParams, envelope, Envelope } from "../tools/device/device-protocol";
 import { PeerClient } from "../tools/peer/peer-client";
 import { PeerState } from "../tools/peer/peer-state";
@@ -46,6 +48,7 @@ export interface SessionRpc {
   unbind(ref: SessionRef): Promise<Result<{ session_id: string; deleted: true }>>;
   frames(input: FramesInput): Promise<Result<FramesOutcome>>;
   fetch(request: Request): Promise<Response>;
+  toolsChanged(): Promise<void>;
 }
 
 interface Ready {
@@ -55,8 +58,15 @@ interface Ready {
   mcp: McpEndpoint;
 }
 
-/** The object behind `/mcp` (no session): never a valid session id, so no gateway can bind it by accident. */
-export const SHARED_SESSION = "@shared";
+/**
+ * The object behind `/mcp` (no session), one per agent: never a valid session id, so no gateway can bind it
+ * by accident.
+ */
+export function sharedSessionName(agentId: string): string {
+  return agentId === "" ? "@shared" : `@agent:${agentId}`;
+}
+
+const AGENT_RPC_TIMEOUT_MS = 2_000;
 
 export class SessionObject extends DurableObject<Env> implements SessionRpc {
   readonly #ready: Result<Ready>;
@@ -86,11 +96,15 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     );
     const local = new LocalTools({ config: config.local_tools, timezone: config.timezone });
     const external = externalTools(config, this.env);
+    const agents = this.env.AGENTS as unknown as DurableObjectNamespace;
     const service = new SessionService({
       store: kvStore(kv),
       idleTtlMs: config.sessions.idle_ttl_seconds * 1000,
       now: Date.now,
-      providers: (): ToolProvider[] => [device, local, external],
+      providers: (record): ToolProvider[] =>
+        record.agent_id === ""
+          ? [device, local, external]
+          : [device, local, external, agentTools(agents, record.agent_id, config.device.call_timeout_ms)],
       relayStatus: () => device.status(),
       onToolCall: (event) => this.#observe(event),
     });
@@ -111,6 +125,8 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     // Another device on the same session id must never reach its predecessor's tools.
     if (previous.ok && previous.value.device_id !== input.device_id) device.forgetTools();
     const view = await service.bind(input);
+    recordSessionEvent(this.ctx, this.env, input.session_id, "bound");
+    await this.#follow(previous.ok ? previous.value.agent_id : "", input.agent_id, input.session_id);
     if (device.state().attached) device.rehandshake(deviceInitializeParams({ url: input.vision_url, token: input.token }));
     await this.#rearm();
     return previous.ok || !view.ok ? view : service.view();
@@ -126,6 +142,11 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
 
   async execute(input: ExecuteToolInput): Promise<Result<ToolResult>> {
     return this.#ready.ok ? this.#ready.value.service.execute(input) : this.#ready;
+  }
+
+  /** Nudge from the agent object: its providers' tools changed, so MCP clients should list again. */
+  async toolsChanged(): Promise<void> {
+    this.#toolsChanged();
   }
 
   async unbind(ref: SessionRef): Promise<Result<{ session_id: string; deleted: true }>> {
@@ -154,7 +175,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
   override async fetch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
     if (!this.#ready.ok) return refuse(request, this.#ready.error, path);
-    if (path === "/mcp") await this.#bindShared();
+    if (path === "/mcp") await this.#bindShared(request.headers.get("x-shared-agent") ?? "");
     const record = this.#ready.value.service.record();
     if (!record.ok) return refuse(request, record.error, path);
     const initialize = deviceInitializeParams({ url: record.value.vision_url, token: record.value.token });
@@ -169,6 +190,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
       const resuming = lastEventId !== undefined && current?.channel === "sse" && device.state().attached;
       const stream = this.#relay.openStream(resuming && current ? current.generation : generation, lastEventId);
       if (!resuming) device.attach(initialize);
+      recordSessionEvent(this.ctx, this.env, record.value.session_id, "relay_attached");
       await this.#rearm();
       return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
     }
@@ -181,6 +203,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     device.attach(initialize);
     await this.#rearm();
     log("info", "relay.attached", { session_id: record.value.session_id, channel: "websocket", generation });
+    recordSessionEvent(this.ctx, this.env, record.value.session_id, "relay_attached");
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -247,6 +270,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     if (!this.#ready.ok || this.#relay.current()?.generation !== generation) return;
     this.#ready.value.device.detach(reason);
     log("info", "relay.detached", { session_id: this.#sessionId(), reason });
+    recordSessionEvent(this.ctx, this.env, this.#sessionId(), "relay_detached");
   }
 
   async #rearm(): Promise<void> {
@@ -270,12 +294,24 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
   }
 
   /** The shared endpoint is a session without a device, bound on first use and kept alive by use. */
-  async #bindShared(): Promise<void> {
+  async #bindShared(agentId: string): Promise<void> {
     if (!this.#ready.ok || this.#ready.value.service.record().ok) return;
-    await this.bind({ session_id: SHARED_SESSION, device_id: "mcp-shared", client_id: "", vision_url: "", token: "", enabled_tools: [] });
+    const session_id = sharedSessionName(agentId);
+    await this.bind({ session_id, device_id: "mcp-shared", client_id: "", vision_url: "", token: "", enabled_tools: [], agent_id: agentId });
+  }
+
+  /** Keeps the agent's subscriber list right, so its provider changes reach this session's MCP clients. */
+  async #follow(previousAgent: string, agent: string, sessionId: string): Promise<void> {
+    if (previousAgent === agent) return;
+    const agents = this.env.AGENTS as unknown as DurableObjectNamespace;
+    if (previousAgent !== "") await withDeadline(agentRpc(agents, previousAgent).unsubscribe(sessionId), AGENT_RPC_TIMEOUT_MS, "agent");
+    if (agent !== "") await withDeadline(agentRpc(agents, agent).subscribe(sessionId), AGENT_RPC_TIMEOUT_MS, "agent");
   }
 
   async #destroy(reason: string): Promise<void> {
+    recordSessionEvent(this.ctx, this.env, this.#sessionId(), "ended");
+    const record = this.#ready.ok ? this.#ready.value.service.record() : undefined;
+    if (record?.ok) await this.#follow(record.value.agent_id, "", record.value.session_id);
     if (this.#ready.ok) {
       this.#ready.value.device.detach(`Session ${reason}`);
       await this.#ready.value.mcp.closeAll();

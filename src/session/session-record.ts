@@ -8,6 +8,8 @@ export const SessionRecord = z.object({
   vision_url: z.string(),
   token: z.string(),
   enabled_tools: z.array(z.string()),
+  /** Records written before agents existed have none. */
+  agent_id: z.string().default(""),
   created_at: z.string(),
   updated_at: z.string(),
   /** Epoch ms of the last API activity; the idle alarm compares against it. */

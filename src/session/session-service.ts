@@ -44,6 +44,7 @@ export class SessionService {
       vision_url: input.vision_url,
       token: input.token,
       enabled_tools: input.enabled_tools,
+      agent_id: input.agent_id,
       created_at: previous?.created_at ?? stamp,
       updated_at: stamp,
       last_active_ms: now,
@@ -119,10 +120,16 @@ export class SessionService {
       vision_url: record.vision_url,
       has_token: record.token !== "",
       enabled_tools: record.enabled_tools,
+      agent_id: record.agent_id,
       created_at: record.created_at,
       updated_at: record.updated_at,
       expires_at: new Date(this.expiresAtMs(record)).toISOString(),
-      tools: { device: catalogue.count("device"), local: catalogue.count("local"), external: catalogue.count("external") },
+      tools: {
+        device: catalogue.count("device"),
+        local: catalogue.count("local"),
+        external: catalogue.count("external"),
+        provider: catalogue.count("provider"),
+      },
       relay: this.deps.relayStatus(),
     };
   }

@@ -1,12 +1,12 @@
 /**
  * The merged tool catalogue of one session: device tools (device order), then local, then external tools
- * (config order). The same inputs always give the same array, so LLM prompt caches stay warm.
+ * (config order), then the tools of the agent's dial-in providers (connection order). The same inputs always give the same array, so LLM prompt caches stay warm.
  */
 import { fail, type Result } from "../core/errors";
 import type { ToolDescriptor, ToolResult } from "../core/schemas";
 import type { ToolArgs, ToolProvider } from "./tool-provider";
 
-const SOURCE_ORDER = ["device", "local", "external"] as const;
+const SOURCE_ORDER = ["device", "local", "external", "provider"] as const;
 
 export class Catalogue {
   private constructor(

@@ -63,7 +63,7 @@ describe.each(transports)("$name", (t) => {
     const before = await t.getSession(a);
     expect(before.data).toMatchObject({ session_id: a, device_id: DEVICE.device_id, has_token: false, enabled_tools: ["local_exit"] });
     expect(before.data).not.toHaveProperty("token");
-    expect(before.data.tools).toEqual({ device: 0, local: 1, external: 0 });
+    expect(before.data.tools).toEqual({ device: 0, local: 1, external: 0, provider: 0 });
     expect((await t.getSession(b)).data.device_id).toBe("device-b");
 
     const rebound = await t.bind(a, { device_id: "device-a2", client_id: "c2", token: "tok" });
