@@ -25,7 +25,8 @@
  *   automatically: `unauthorized` + `config_invalid` (bearer/config middleware) unless `public`,
  *   `invalid_request` with params/query/headers/body, `payload_too_large` with a body, `internal` always.
  * - Not JSON? `response: { status: 101, description }` documents a WebSocket upgrade (no schema);
- *   `response: { contentType: "text/event-stream", schema: z.string(), description }` an SSE stream.
+ *   `response: { contentType: "text/event-stream", schema: z.string(), description }` an SSE stream (likewise
+ *   `text/plain; version=0.0.4` for Prometheus text).
  *   Other non-error statuses (e.g. `/readyz`'s 503 report, a 202) go in `otherResponses`.
  * - `public: true` only for routes outside /api, /trpc and /mcp; `protocol: "trpc"` for /trpc procedures (one
  *   entry per procedure: queries `get` with `query: TrpcQuery(Input)`, mutations `post` with the input as body);
@@ -182,7 +183,8 @@ export interface RouteSpec<
     status?: 200 | 101;
     description: string;
     schema?: R;
-    contentType?: "application/json" | "text/event-stream";
+    /** Default `application/json` (the schema becomes a component); anything else is described inline. */
+    contentType?: string;
   };
   /** Codes the handler can answer besides the implicit ones (see the header of this file). */
   errors: readonly ErrorCode[];
@@ -721,7 +723,7 @@ function componentNames(routes: readonly AnyRouteSpec[]): ComponentNames {
   const title = (id: string) => id.charAt(0).toUpperCase() + id.slice(1);
   for (const route of routes) {
     if (route.body) requests.set(route.body, nameOf(route.body, `${title(route.operationId)}Request`));
-    if (route.response.schema && route.response.contentType !== "text/event-stream") {
+    if (route.response.schema && (route.response.contentType ?? "application/json") === "application/json") {
       responses.set(route.response.schema, nameOf(route.response.schema, `${title(route.operationId)}Response`));
     }
     for (const [status, other] of Object.entries(route.otherResponses ?? {})) {
