@@ -15,6 +15,7 @@ export default defineConfig({
   test: {
     // Structured logs are printed only for failing tests.
     silent: "passed-only",
+    reporters: ["default", "./test/support/summary-reporter.ts"],
     projects: [
       {
         test: { name: "unit", include: ["src/**/*.test.ts"], environment: "node" },
@@ -56,6 +57,7 @@ export default defineConfig({
           name: "external",
           include: ["test/external/**/*.test.ts"],
           globalSetup: ["test/external/global-setup.ts"],
+          isolate: false,
           testTimeout: 30_000,
         },
       },
