@@ -57,7 +57,6 @@ export default defineConfig({
           name: "external",
           include: ["test/external/**/*.test.ts"],
           globalSetup: ["test/external/global-setup.ts"],
-          isolate: false,
           testTimeout: 30_000,
         },
       },
