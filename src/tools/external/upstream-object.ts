@@ -91,6 +91,9 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
   #discovery: Promise<void> | undefined;
   #discoverAgain = false;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Parsed copies of the stored catalogue (null = none stored) and health. */
+  #catalogueCopy: StoredCatalogue | null | undefined;
+  #healthCopy: Health | undefined;
 
   async catalogue(request: CatalogueRequest): Promise<Result<CatalogueReply>> {
     const server = await this.#bind(request);
@@ -275,7 +278,7 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
       server_info: this.#conn?.serverInfo ?? previous?.server_info ?? null,
       stale: false,
     };
-    this.ctx.storage.kv.put(KEY.catalogue, catalogue);
+    this.#saveCatalogue(catalogue);
     this.#succeeded(server);
     log("info", "upstream.discovered", { server: server.name, tools: catalogue.tools.length, duration_ms: now - started });
   }
@@ -314,7 +317,7 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
         onToolsChanged: () => {
           log("info", "upstream.tools_changed", { server: server.name });
           const stored = this.#loadCatalogue();
-          if (stored) this.ctx.storage.kv.put(KEY.catalogue, { ...stored, stale: true });
+          if (stored) this.#saveCatalogue({ ...stored, stale: true });
           void this.#discover(server);
         },
         onDead: (reason) => {
@@ -358,7 +361,7 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
   #succeeded(server: ExternalServer): void {
     const before = this.#loadHealth();
     if (before.state === "healthy") return;
-    this.ctx.storage.kv.put(KEY.health, recordSuccess(before, Date.now()));
+    this.#saveHealth(recordSuccess(before, Date.now()));
     if (before.state === "unhealthy") {
       log("info", "upstream.recovered", { server: server.name, after_failures: before.failures });
       void this.ctx.storage.deleteAlarm();
@@ -369,7 +372,7 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
 
   #failed(server: ExternalServer, failure: UpstreamFailure): void {
     const next = recordFailure(this.#loadHealth(), failure.message, Date.now(), server);
-    this.ctx.storage.kv.put(KEY.health, next);
+    this.#saveHealth(next);
     log(next.failures === 1 ? "warn" : "info", "upstream.unhealthy", {
       server: server.name,
       kind: failure.kind,
@@ -382,14 +385,33 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
 
   // ── storage ──────────────────────────────────────────────────────────────────────────────────────────
 
+  // Storage is the truth (it survives eviction); the parsed copies spare a read and a parse per request.
+  // Only this object writes these keys, so the copies cannot go stale.
+
   #loadCatalogue(): StoredCatalogue | undefined {
-    const parsed = StoredCatalogue.safeParse(this.ctx.storage.kv.get(KEY.catalogue));
-    return parsed.success ? parsed.data : undefined;
+    if (this.#catalogueCopy === undefined) {
+      const parsed = StoredCatalogue.safeParse(this.ctx.storage.kv.get(KEY.catalogue));
+      this.#catalogueCopy = parsed.success ? parsed.data : null;
+    }
+    return this.#catalogueCopy ?? undefined;
+  }
+
+  #saveCatalogue(catalogue: StoredCatalogue): void {
+    this.ctx.storage.kv.put(KEY.catalogue, catalogue);
+    this.#catalogueCopy = catalogue;
   }
 
   #loadHealth(): Health {
-    const parsed = Health.safeParse(this.ctx.storage.kv.get(KEY.health));
-    return parsed.success ? parsed.data : initialHealth();
+    if (!this.#healthCopy) {
+      const parsed = Health.safeParse(this.ctx.storage.kv.get(KEY.health));
+      this.#healthCopy = parsed.success ? parsed.data : initialHealth();
+    }
+    return this.#healthCopy;
+  }
+
+  #saveHealth(health: Health): void {
+    this.ctx.storage.kv.put(KEY.health, health);
+    this.#healthCopy = health;
   }
 
   #reply(server: ExternalServer, stored: StoredCatalogue | undefined, knownVersion: number | undefined): CatalogueReply {
