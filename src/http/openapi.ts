@@ -35,8 +35,10 @@
  *   responses are named after the operation (`<OperationId>Request` / `<OperationId>Response`).
  */
 import { z } from "zod";
+import type { ProviderStatus } from "../agents/agent-object";
 import { ERROR_CODES, HTTP_STATUS, type ErrorCode } from "../core/errors";
 import {
+  AgentId,
   BindSessionBody,
   BindSessionInput,
   DeviceFramesBody,
@@ -53,7 +55,9 @@ import {
   ToolName,
   ToolResult,
 } from "../core/schemas";
+import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus";
 import { VERSION } from "../version";
+import { ENDPOINT_PATH, MintEndpointBody } from "./agent-routes";
 
 // ---------------------------------------------------------------------------------------------------------
 // Response schemas that exist only on the wire, composed from the core ones (rest.ts, app.ts, ops-routes.ts).
@@ -127,6 +131,25 @@ export const TrpcErrorBody = z.object({
   }),
 });
 
+/** `POST /api/v1/mcp/agents/{agentId}/endpoint` (agent-routes.ts). */
+export const MintEndpointResponse = z.object({
+  success: z.literal(true),
+  endpoint: z.object({
+    agent_id: z.string(),
+    provider: z.string().nullable(),
+    url: z.string().describe("ws(s)://…/api/v1/mcp/endpoint?token=…: give it to the tool provider"),
+    token: z.string(),
+    expires_at: z.string(),
+  }),
+});
+
+/** Mirrors `ProviderStatus` of src/agents/agent-object.ts (see the compile-time check below). */
+export const ProviderStatusView = z.object({ name: z.string(), attached: z.boolean(), phase: z.string(), tool_count: z.number().int() });
+export const ProviderList = z.object({ agent_id: z.string(), providers: z.array(ProviderStatusView) });
+type Assignable<T extends U, U> = T;
+/** tsc fails here when the agent object's status drifts from what this document says. */
+export type ProviderStatusDocumented = Assignable<ProviderStatus, z.infer<typeof ProviderStatusView>>;
+
 /** A JSON-RPC 2.0 message of the MCP Streamable HTTP transport (request, notification or response). */
 export const JsonRpcMessage = z.looseObject({
   jsonrpc: z.literal("2.0"),
@@ -144,7 +167,7 @@ const OpenApiDocumentShape = z.looseObject({ openapi: z.string(), info: z.looseO
 // The route table.
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
-type Tag = "sessions" | "tools" | "ops" | "trpc" | "servers" | "device" | "mcp";
+type Tag = "sessions" | "tools" | "ops" | "trpc" | "servers" | "device" | "mcp" | "providers";
 
 const TAGS: Record<Tag, string> = {
   sessions: "Bind a conversation's context to a session, read it, unbind it",
@@ -152,6 +175,7 @@ const TAGS: Record<Tag, string> = {
   device: "Relay of the device's MCP frames (type:\"mcp\") through the session",
   servers: "External MCP servers",
   mcp: "The service as an MCP server (Streamable HTTP) for generic MCP clients",
+  providers: "Dial-in tool providers (MCP 接入点): an agent's providers connect over WebSocket",
   ops: "Health, readiness and this document",
   trpc: "The same operations over tRPC v11 (plain JSON, no transformer); queries are GET ?input=<JSON>",
 };
@@ -246,6 +270,9 @@ const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ["HandleMessageInput", HandleMessageInput],
   ["FramesOutcome", FramesOutcome],
   ["JsonRpcMessage", JsonRpcMessage],
+  ["MintEndpointBody", MintEndpointBody],
+  ["MintEndpointResponse", MintEndpointResponse],
+  ["ProviderList", ProviderList],
 ];
 
 // Examples: replayed against the real worker by test/ops/examples.test.ts (timestamps aside), so they are
@@ -260,10 +287,11 @@ const EXAMPLE_VIEW: z.output<typeof SessionView> = {
   vision_url: "",
   has_token: false,
   enabled_tools: [],
+  agent_id: "",
   created_at: "2026-11-25T08:00:00.000Z",
   updated_at: "2026-11-25T08:00:00.000Z",
   expires_at: "2026-11-25T08:30:00.000Z",
-  tools: { device: 0, local: 6, external: 0 },
+  tools: { device: 0, local: 6, external: 0, provider: 0 },
   relay: { attached: false, phase: "detached", server_info: null, tool_count: 0, pending_calls: 0 },
 };
 const EXAMPLE_TOOL: z.output<typeof ToolDescriptor> = {
@@ -322,6 +350,24 @@ export const ROUTES: readonly AnyRouteSpec[] = [
     tags: ["ops"],
     response: { description: "The document", schema: OpenApiDocumentShape },
     errors: [],
+  }),
+  defineRoute({
+    method: "get",
+    path: "/metrics",
+    operationId: "getMetrics",
+    summary: "Prometheus metrics (text exposition format)",
+    description:
+      "Bearer token: a service token or the separate `METRICS_TOKEN`, so a scraper never holds a token that can " +
+      "call tools. A scrape fails as a whole (5xx) rather than answer partial counters.",
+    tags: ["ops"],
+    response: { contentType: PROMETHEUS_CONTENT_TYPE, description: "The metrics", schema: z.string() },
+    errors: ["timeout"],
+    examples: {
+      response:
+        "# HELP mcp_upstream_up Whether an external MCP server is healthy (1) or not (0).\n" +
+        "# TYPE mcp_upstream_up gauge\n" +
+        'mcp_upstream_up{server="calculator"} 1\n',
+    },
   }),
   // --- REST ----------------------------------------------------------------------------------------------
   defineRoute({
@@ -415,6 +461,65 @@ export const ROUTES: readonly AnyRouteSpec[] = [
         ],
       },
     },
+  }),
+  // --- dial-in tool providers ---------------------------------------------------------------------------
+  defineRoute({
+    method: "post",
+    path: "/api/v1/mcp/agents/{agentId}/endpoint",
+    operationId: "mintProviderEndpoint",
+    summary: "Mint the WebSocket URL a tool provider dials in with, for one agent",
+    description: "Sessions bound with this `agent_id` see the agent's provider tools. Needs `MCP_ENDPOINT_SECRET` (else `config_invalid`).",
+    tags: ["providers"],
+    params: z.object({ agentId: AgentId }),
+    body: MintEndpointBody,
+    response: { description: "The endpoint", schema: MintEndpointResponse },
+    errors: [],
+    examples: {
+      params: { agentId: "agent-42" },
+      body: { provider: "calendar", ttl_seconds: 86_400 },
+      response: {
+        success: true,
+        endpoint: {
+          agent_id: "agent-42",
+          provider: "calendar",
+          url: "wss://mcp.example.com/api/v1/mcp/endpoint?token=eyJzdWIiOiJhZ2VudC00MiJ9.c2lnbmF0dXJl",
+          token: "eyJzdWIiOiJhZ2VudC00MiJ9.c2lnbmF0dXJl",
+          expires_at: "2026-11-26T08:00:00.000Z",
+        },
+      },
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/mcp/agents/{agentId}/providers",
+    operationId: "listProviders",
+    summary: "The agent's dial-in providers and their state",
+    tags: ["providers"],
+    params: z.object({ agentId: AgentId }),
+    response: { description: "The providers", schema: ProviderList },
+    errors: [],
+    examples: {
+      params: { agentId: "agent-42" },
+      response: { agent_id: "agent-42", providers: [{ name: "calendar", attached: true, phase: "ready", tool_count: 3 }] },
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: ENDPOINT_PATH as `/${string}`,
+    operationId: "dialProviderEndpoint",
+    summary: "Where a tool provider connects (Upgrade: websocket), speaking plain MCP JSON-RPC",
+    description:
+      "Authenticated by the minted `token` alone (no bearer header). A bad or expired token still gets the " +
+      "WebSocket, closed at once with 1008 and the reason, which is what WebSocket clients can show.",
+    tags: ["providers"],
+    public: true,
+    query: z.object({
+      token: z.string().describe("The minted endpoint token"),
+      name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional().describe("Provider name, when the token names none"),
+    }),
+    response: { status: 101, description: "Switching Protocols: the provider's MCP WebSocket" },
+    errors: ["config_invalid"],
+    examples: { query: { token: "eyJzdWIiOiJhZ2VudC00MiJ9.c2lnbmF0dXJl" } },
   }),
   // --- device relay --------------------------------------------------------------------------------------
   defineRoute({
@@ -572,12 +677,15 @@ export const ROUTES: readonly AnyRouteSpec[] = [
 /** POST/GET/DELETE of one MCP Streamable HTTP endpoint; the MCP SDK's transport serves them. */
 function mcpEndpoint(path: `/${string}`, id: string, catalogue: string): AnyRouteSpec[] {
   const params = path.includes("{sessionId}") ? SessionParams : undefined;
+  // The shared endpoint also serves the dial-in providers of `?agent_id=`.
+  const query = params ? undefined : z.object({ agent_id: AgentId.optional().describe("Add this agent's dial-in providers' tools") });
   const errors: ErrorCode[] = params ? ["forbidden", "session_not_found"] : ["forbidden"];
   const common = {
     path,
     tags: ["mcp"] as const,
     tokenInQuery: true,
     ...(params ? { params } : {}),
+    ...(query ? { query } : {}),
     errors,
   };
   const transportErrors =

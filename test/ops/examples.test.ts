@@ -59,6 +59,19 @@ describe("OpenAPI examples replayed against the worker", () => {
     for (const tool of tools(expected).tools) expect(tools(body).tools.find((live) => live.name === tool.name)).toEqual(tool);
   });
 
+  it.each(["mintProviderEndpoint", "listProviders"])("%s answers in its example's shape (tokens and times differ)", async (operationId) => {
+    const { status, body } = await replay(operationId);
+    expect(status).toBe(200);
+    expect(route(operationId).response.schema?.safeParse(body).success).toBe(true);
+  });
+
+  it("getMetrics answers Prometheus text of the documented content type", async () => {
+    const response = await exports.default.fetch(requestOf(route("getMetrics")));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe(route("getMetrics").response.contentType);
+    expect(await response.text()).toMatch(/^# (HELP|TYPE) /m);
+  });
+
   it("listServers answers in the example's shape (no servers are configured in the tests)", async () => {
     const { status, body } = await replay("listServers");
     expect(status).toBe(200);
