@@ -23,6 +23,8 @@ interface KnownCatalogue {
   version: number;
   tools: UpstreamTool[];
   visible: boolean;
+  /** When the upstream object last confirmed this copy. */
+  checked_at: number;
 }
 
 interface Route {
@@ -34,6 +36,13 @@ interface Route {
 /** Extra wait, beyond a server's own deadlines, before a silent upstream object is given up on. */
 const RPC_SLACK_MS = 2_000;
 
+/**
+ * A copy confirmed this recently is used without asking the upstream object again. Every execute lists
+ * the catalogue first (to resolve the name), so this spares one RPC per call in a burst; changes (a new
+ * list, a server turning unhealthy) show up at most this much later.
+ */
+export const REVALIDATE_MS = 1_000;
+
 export class ExternalTools implements ToolProvider {
   readonly source = "external" as const;
   readonly #known = new Map<string, KnownCatalogue>();
@@ -44,6 +53,7 @@ export class ExternalTools implements ToolProvider {
   constructor(
     private readonly servers: readonly ExternalServer[],
     private readonly directory: UpstreamDirectory,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async list(): Promise<ToolDescriptor[]> {
@@ -104,6 +114,7 @@ export class ExternalTools implements ToolProvider {
 
   async #refresh(server: ExternalServer): Promise<void> {
     const previous = this.#known.get(server.name);
+    if (previous && this.now() - previous.checked_at < REVALIDATE_MS) return;
     let reply: Result<CatalogueReply>;
     try {
       const upstream = await this.directory(server);
@@ -121,7 +132,7 @@ export class ExternalTools implements ToolProvider {
       return;
     }
     const tools = reply.value.tools ?? (previous?.version === reply.value.version ? previous.tools : []);
-    this.#known.set(server.name, { version: reply.value.version, tools, visible: reply.value.visible });
+    this.#known.set(server.name, { version: reply.value.version, tools, visible: reply.value.visible, checked_at: this.now() });
   }
 
   #check(route: Route): ArgumentCheck {
