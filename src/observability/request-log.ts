@@ -19,9 +19,9 @@ export function observeRequest(c: Context<AppEnv>, startedMs: number): void {
     request_id: c.var.requestId,
     method: c.req.method,
     route,
-    path: c.req.path,
-    session_id: c.req.param("sessionId"),
-    tool: c.req.param("toolName"),
+    path: clip(c.req.path, 512),
+    session_id: clip(c.req.param("sessionId")),
+    tool: clip(c.req.param("toolName")),
     status,
     outcome: status >= 500 ? "server_error" : status >= 400 ? "client_error" : "ok",
     duration_ms: Date.now() - startedMs,
@@ -37,4 +37,9 @@ function waitUntilOf(c: Context<AppEnv>): (promise: Promise<unknown>) => void {
   } catch {
     return (promise) => void promise.catch(() => undefined);
   }
+}
+
+/** Paths and their parameters are logged before any handler validates them: a hostile one must not bloat the line. */
+function clip<T extends string | undefined>(value: T, max = 128): T | string {
+  return value === undefined || value.length <= max ? value : `${value.slice(0, max)}…`;
 }

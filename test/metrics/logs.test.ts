@@ -83,3 +83,17 @@ describe("structured logs", () => {
     expect(toolCalls).toContainEqual(expect.objectContaining({ session_id: id, tool_name: "self_camera_take_photo", source: "device", status: "success" }));
   });
 });
+
+describe("request log line", () => {
+  it("clips an oversized path and path parameter instead of logging them whole", async () => {
+    const logs = captureLogs();
+    const huge = "t".repeat(2000);
+    expect((await call(`/api/v1/mcp/tools/${huge}/execute`, { body: { session_id: "x", arguments: {} } })).status).toBe(400);
+    const line = logs
+      .lines()
+      .map((text) => JSON.parse(text) as Record<string, unknown>)
+      .find((entry) => entry.event === "http.request" && entry.status === 400);
+    expect(line?.tool).toBe(`${"t".repeat(128)}…`);
+    expect(String(line?.path)).toHaveLength(513);
+  });
+});
