@@ -10,6 +10,7 @@
  * Design and limits: docs/operations.md.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { z } from "zod";
 import { fail, ok, type Result } from "../core/errors";
 import { log } from "./log";
 import {
@@ -71,26 +72,19 @@ export class MetricsObject extends DurableObject<Env> implements MetricsRpc {
     if (!parsed.success) return fail("invalid_request", "Invalid metrics batch");
     let applied = 0;
     let dropped = 0;
+    const each = <T>(items: unknown[], schema: z.ZodType<T>, apply: (item: T) => void) => {
+      for (const item of items) {
+        const valid = schema.safeParse(item);
+        if (valid.success) apply(valid.data);
+        if (valid.success) applied += 1;
+        else dropped += 1;
+      }
+    };
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
-      for (const item of parsed.data.tool_calls) {
-        const call = ToolCallRecord.safeParse(item);
-        if (call.success) this.#toolCall(call.data);
-        if (call.success) applied += 1;
-        else dropped += 1;
-      }
-      for (const item of parsed.data.http) {
-        const request = HttpRecord.safeParse(item);
-        if (request.success) this.#http(request.data);
-        if (request.success) applied += 1;
-        else dropped += 1;
-      }
-      for (const item of parsed.data.sessions) {
-        const event = SessionEvent.safeParse(item);
-        if (event.success) this.#session(event.data, now);
-        if (event.success) applied += 1;
-        else dropped += 1;
-      }
+      each(parsed.data.tool_calls, ToolCallRecord, (call) => this.#toolCall(call));
+      each(parsed.data.http, HttpRecord, (request) => this.#http(request));
+      each(parsed.data.sessions, SessionEvent, (event) => this.#session(event, now));
     });
     if (dropped > 0) log("warn", "metrics.dropped", { dropped });
     return ok({ applied, dropped });
