@@ -43,6 +43,9 @@ async function provider(url: string, name: string, tools: (server: McpServer) =>
   return { server, ws };
 }
 
+/** Set when the provider's `slow` tool has been invoked: the call is then certainly in flight. */
+const slowCalls = { started: 0 };
+
 function calendarTools(server: McpServer) {
   server.registerTool(
     "add_event",
@@ -50,6 +53,7 @@ function calendarTools(server: McpServer) {
     async (args) => ({ content: [{ type: "text", text: `added ${JSON.stringify(args)}` }] }),
   );
   server.registerTool("slow", { description: "Never finishes in time" }, async () => {
+    slowCalls.started += 1;
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     return { content: [{ type: "text", text: "too late" }] };
   });
@@ -128,8 +132,9 @@ describe("dial-in tool providers", () => {
     cleanup.push(() => client.close());
     expect((await client.listTools()).tools.map((t) => t.name)).toContain("calendar__slow");
 
+    const started = slowCalls.started;
     const pending = call(`/api/v1/mcp/tools/calendar__slow/execute`, { body: { session_id: session, arguments: {} } });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => (slowCalls.started > started ? true : undefined), 5000, "the call to reach the provider");
     ws.close(1000, "provider going away");
     const failed = await pending;
     expect(failed.status).toBe(503);
