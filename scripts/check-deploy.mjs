@@ -31,7 +31,7 @@ for (const environment of [undefined, ...environments]) {
     // --env="" names the top level explicitly (wrangler warns about an implicit choice when envs exist).
     run(["deploy", "--dry-run", "--outdir", outdir, `--env=${environment ?? ""}`]);
     const size = readdirSync(outdir).reduce((sum, file) => sum + statSync(join(outdir, file)).size, 0);
-    console.log(`bundle ${environment ?? "(default)"}: ${(size / 1024).toFixed(0)} KiB`);
+    console.log(`bundle ${environment ?? "(default)"}: ${(size / 1024).toFixed(0)} KiB on disk, source map included (wrangler prints the upload size above)`);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
