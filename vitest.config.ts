@@ -1,4 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { readFileSync } from "node:fs";
+import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
 
 /** Config for the test runs: short timeouts and a small TTL so timeouts and expiry are quick to prove. */
@@ -11,6 +13,20 @@ const testConfig = {
 };
 const tokens = `${TEST_TOKEN}, test-token-2`;
 
+/**
+ * The MCP SDK ships source maps that point at sources it does not ship; Vite prints one warning per file
+ * for every runtime that loads it. Dropping the dangling references keeps test output readable.
+ */
+const quietSdkSourcemaps: Plugin = {
+  name: "quiet-sdk-sourcemaps",
+  enforce: "pre",
+  // A load hook, because Vite reads the source map (and warns) while loading, before any transform.
+  load(id) {
+    if (!id.includes("/@modelcontextprotocol/sdk/dist/") || !id.endsWith(".js")) return null;
+    return readFileSync(id, "utf8").replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
+  },
+};
+
 export default defineConfig({
   test: {
     // Structured logs are printed only for failing tests.
@@ -22,6 +38,7 @@ export default defineConfig({
       },
       {
         plugins: [
+          quietSdkSourcemaps,
           cloudflareTest({
             wrangler: { configPath: "./wrangler.jsonc" },
             miniflare: {
@@ -40,6 +57,7 @@ export default defineConfig({
         // External MCP servers: real upstreams (SDK servers over Streamable HTTP and SSE, server-everything)
         // started in Node by the global setup, configured into the worker through MCP_CONFIG.
         plugins: [
+          quietSdkSourcemaps,
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.jsonc" },
             miniflare: {
@@ -57,6 +75,10 @@ export default defineConfig({
           name: "external",
           include: ["test/external/**/*.test.ts"],
           globalSetup: ["test/external/global-setup.ts"],
+          // The upstream fixtures are shared by every file and some tests stop, restart or change them:
+          // run the files one after another, in one runtime (one start-up instead of one per file).
+          isolate: false,
+          fileParallelism: false,
           testTimeout: 30_000,
         },
       },

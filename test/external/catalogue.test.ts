@@ -101,7 +101,6 @@ describe("GET /api/v1/mcp/servers", () => {
     expect(servers.get("desktop")).toMatchObject({ state: "misconfigured", transport: "stdio", tool_count: 0 });
     expect(servers.get("desktop")!.last_error).toMatch(/stdio/);
     expect(servers.get("off")).toMatchObject({ state: "disabled" });
-    expect(servers.get("late")).toMatchObject({ state: "unhealthy", tool_count: 0 });
-    expect(servers.get("late")!.last_error).toBeTruthy();
+    // (`late`, down at start, is checked as unhealthy in recovery.test.ts, which is what brings it up.)
   });
 });
