@@ -55,7 +55,7 @@ for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
     const config = configFromEnv(c.env);
     if (!config.ok) throw new AppException(config.error);
     c.set("config", config.value);
-    c.set("service", sessionDirectory(c.env.SESSIONS));
+    c.set("service", sessionDirectory(c.env.SESSIONS, c.var.requestId));
     await next();
   });
   app.use(prefix, (c, next) =>

@@ -3,7 +3,7 @@ import type { ToolCallEvent } from "../session/session-service";
 import { VERSION } from "../version";
 import { toolCallDataPoint, writeToolCallPoint } from "./analytics";
 
-const event: ToolCallEvent = { session_id: "s-1", tool_name: "self_audio_speaker_set_volume", source: "device", status: "timeout", duration_ms: 1502 };
+const event: ToolCallEvent = { request_id: "", session_id: "s-1", tool_name: "self_audio_speaker_set_volume", source: "device", status: "timeout", duration_ms: 1502 };
 
 describe("Analytics Engine data point", () => {
   it("indexes by session and carries tool, source, status, session, version and duration", () => {

@@ -11,13 +11,14 @@ type Sessions = DurableObjectNamespace<SessionObject>;
 // is the same contract, stated once.
 const session = (namespace: Sessions, id: string) => namespace.getByName(id) as unknown as SessionRpc;
 
-export function sessionDirectory(namespace: Sessions): McpService {
+/** @param requestId carried into the session's per-tool-call log line, to correlate it with the request's. */
+export function sessionDirectory(namespace: Sessions, requestId = ""): McpService {
   return {
     bindSession: (input) => session(namespace, input.session_id).bind(input),
     getSession: (input) => session(namespace, input.session_id).view(input),
     unbindSession: (input) => session(namespace, input.session_id).unbind(input),
     getTools: (input) => session(namespace, input.session_id).tools(input),
-    executeTool: (input) => session(namespace, input.session_id).execute(input),
+    executeTool: (input) => session(namespace, input.session_id).execute(input, requestId),
     handleDeviceFrames: (input) => session(namespace, input.session_id).frames(input),
   };
 }

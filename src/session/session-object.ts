@@ -44,7 +44,7 @@ export interface SessionRpc {
   bind(input: BindSessionInput): Promise<Result<SessionView>>;
   view(ref: SessionRef): Promise<Result<SessionView>>;
   tools(ref: SessionRef): Promise<Result<ToolList>>;
-  execute(input: ExecuteToolInput): Promise<Result<ToolResult>>;
+  execute(input: ExecuteToolInput, requestId?: string): Promise<Result<ToolResult>>;
   unbind(ref: SessionRef): Promise<Result<{ session_id: string; deleted: true }>>;
   frames(input: FramesInput): Promise<Result<FramesOutcome>>;
   fetch(request: Request): Promise<Response>;
@@ -140,8 +140,8 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     return this.#ready.ok ? this.#ready.value.service.tools() : this.#ready;
   }
 
-  async execute(input: ExecuteToolInput): Promise<Result<ToolResult>> {
-    return this.#ready.ok ? this.#ready.value.service.execute(input) : this.#ready;
+  async execute(input: ExecuteToolInput, requestId = ""): Promise<Result<ToolResult>> {
+    return this.#ready.ok ? this.#ready.value.service.execute(input, requestId) : this.#ready;
   }
 
   /** Nudge from the agent object: its providers' tools changed, so MCP clients should list again. */

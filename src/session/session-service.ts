@@ -10,6 +10,8 @@ import type { SessionRecord, SessionStore } from "./session-record";
 
 /** One tool execution, as observability sees it: no arguments, no results, bounded labels. */
 export interface ToolCallEvent {
+  /** The HTTP request that caused the call ("" when it came another way, e.g. an MCP client). */
+  request_id: string;
   session_id: string;
   tool_name: string;
   /** The source that owned the tool; "none" when no source did (unknown tool). */
@@ -70,7 +72,7 @@ export class SessionService {
     return ok({ tools: [...catalogue.tools] });
   }
 
-  async execute(input: ExecuteToolInput): Promise<Result<ToolResult>> {
+  async execute(input: ExecuteToolInput, requestId = ""): Promise<Result<ToolResult>> {
     const record = this.#touch();
     if (!record.ok) return record;
     if (input.device_id !== undefined && input.device_id !== record.value.device_id) {
@@ -80,6 +82,7 @@ export class SessionService {
     const catalogue = await this.#catalogue(record.value);
     const result = await catalogue.call(input.tool_name, input.arguments);
     this.deps.onToolCall?.({
+      request_id: requestId,
       session_id: record.value.session_id,
       tool_name: input.tool_name,
       source: catalogue.sourceOf(input.tool_name) ?? "none",

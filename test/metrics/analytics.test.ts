@@ -11,7 +11,7 @@ import { recordToolCall } from "../../src/observability/metrics";
 import type { ToolCallEvent } from "../../src/session/session-service";
 import { scrapeUntil, value } from "./scrape";
 
-const event = (tool_name: string): ToolCallEvent => ({ session_id: "analytics-1", tool_name, source: "local", status: "success", duration_ms: 3 });
+const event = (tool_name: string): ToolCallEvent => ({ request_id: "", session_id: "analytics-1", tool_name, source: "local", status: "success", duration_ms: 3 });
 
 function collect(): { waitUntil: (promise: Promise<unknown>) => void; settled: () => Promise<unknown[]> } {
   const pending: Promise<unknown>[] = [];

@@ -79,7 +79,9 @@ describe("structured logs", () => {
     expect(requests).toContainEqual(expect.objectContaining({ status: 401, outcome: "client_error" }));
 
     const toolCalls = entries.filter((entry) => entry.event === "tool.call");
-    expect(toolCalls).toContainEqual(expect.objectContaining({ session_id: id, tool_name: "local_get_time", source: "local", status: "success", duration_ms: expect.any(Number) }));
+    expect(toolCalls).toContainEqual(
+      expect.objectContaining({ request_id: expect.stringMatching(/.+/), session_id: id, tool_name: "local_get_time", source: "local", status: "success", duration_ms: expect.any(Number) }),
+    );
     expect(toolCalls).toContainEqual(expect.objectContaining({ session_id: id, tool_name: "self_camera_take_photo", source: "device", status: "success" }));
   });
 });
