@@ -74,6 +74,8 @@ export const ToolResult = z.object({
   result: z.json(),
   response: z.string().optional(),
   content: z.array(ContentItem).optional(),
+  /** An MCP tool's `structuredContent`, kept as JSON. */
+  structured_content: z.record(z.string(), z.json()).optional(),
 });
 export type ToolResult = z.infer<typeof ToolResult>;
 

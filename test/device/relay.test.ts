@@ -238,7 +238,7 @@ describe("device relay", () => {
     expect(response.body).toEqual({
       success: true,
       action: "req_llm",
-      result: "snapshot\n[image image/jpeg, 3 bytes]",
+      result: "snapshot\n[image: image/jpeg, 3 bytes]",
       content: [{ type: "text", text: "snapshot" }, { type: "image", mimeType: "image/jpeg", data: "AAAA" }],
     });
   });

@@ -50,10 +50,13 @@ describe("calling external tools", () => {
     expect(everything.status).toBe(200);
     expect(everything.body.action).toBe("req_llm");
     expect(JSON.parse(everything.body.result)).toEqual({ temperature: 36, conditions: "Light rain / drizzle", humidity: 82 });
+    // The structured result also arrives as JSON, not only as text.
+    expect(everything.body.structured_content).toEqual({ temperature: 36, conditions: "Light rain / drizzle", humidity: 82 });
     const weather = await execute(id, "mcp_weather", { city: "Oslo" });
     expect(weather.body).toMatchObject({ success: true, action: "req_llm" });
     expect(JSON.parse(weather.body.result)).toEqual({ city: "Oslo", celsius: 21.5, tags: ["sunny", "calm"] });
     expect(weather.body.content).toEqual([{ type: "text", text: JSON.stringify({ city: "Oslo", celsius: 21.5, tags: ["sunny", "calm"] }) }]);
+    expect(weather.body.structured_content).toEqual({ city: "Oslo", celsius: 21.5, tags: ["sunny", "calm"] });
   });
 
   it("describes non-text items for the LLM and keeps the raw MCP items as content (REST and tRPC)", async () => {

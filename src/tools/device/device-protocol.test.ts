@@ -26,7 +26,7 @@ describe("device protocol", () => {
     expect(deviceToolResult("self.screen.snapshot", reply)).toEqual({
       success: true,
       action: "req_llm",
-      result: "[image image/png, 6 bytes]",
+      result: "[image: image/png, 6 bytes]",
       content: [{ type: "image", mimeType: "image/png", data: "AAAAAAAA" }],
     });
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { base64Bytes, toToolResult } from "./result-mapping";
+import { base64Bytes } from "../tool-content";
+import { toToolResult } from "./result-mapping";
 
 describe("toToolResult", () => {
   it("maps a single text item to req_llm with the text", () => {
@@ -40,9 +41,15 @@ describe("toToolResult", () => {
 
   it("keeps structured content reachable: raw items kept, JSON given to the LLM when no text mirrors it", () => {
     const mirrored = toToolResult({ content: [{ type: "text", text: '{"t":1}' }], structuredContent: { t: 1 } });
-    expect(mirrored).toEqual({ success: true, action: "req_llm", result: '{"t":1}', content: [{ type: "text", text: '{"t":1}' }] });
+    expect(mirrored).toEqual({
+      success: true,
+      action: "req_llm",
+      result: '{"t":1}',
+      content: [{ type: "text", text: '{"t":1}' }],
+      structured_content: { t: 1 },
+    });
     const bare = toToolResult({ content: [], structuredContent: { t: [1, true, null] } });
-    expect(bare).toEqual({ success: true, action: "req_llm", result: '{"t":[1,true,null]}', content: [] });
+    expect(bare).toEqual({ success: true, action: "req_llm", result: '{"t":[1,true,null]}', content: [], structured_content: { t: [1, true, null] } });
   });
 
   it("maps isError to action error with the message", () => {

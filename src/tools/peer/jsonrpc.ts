@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { reqLlm, toolError } from "../../core/actions";
 import type { ContentItem, ToolResult } from "../../core/schemas";
+import { describeForLlm } from "../tool-content";
 
 /** 1 is reserved for `initialize`; every other request takes the next id of a persisted counter. */
 export const INITIALIZE_ID = 1;
@@ -76,7 +77,7 @@ export function callOutcome(reply: PeerResponse): CallOutcome {
   if (!parsed.success) return { isError: true, text: "Tool returned a malformed result" };
   const content = parsed.data.content.map(decodeContent);
   const raw = content.some((item) => item.type !== "text") ? content : undefined;
-  return { isError: parsed.data.isError === true, text: describeContent(content), ...(raw ? { raw } : {}) };
+  return { isError: parsed.data.isError === true, text: describeForLlm(content), ...(raw ? { raw } : {}) };
 }
 
 /** Text → `req_llm`; failures → `error`; non-text items ride along as `content`. */
@@ -96,17 +97,4 @@ export function decodeContent(item: ContentItem): ContentItem {
   } catch {
     return item;
   }
-}
-
-/** Text for the LLM: texts joined; other items described by type and size. */
-export function describeContent(content: readonly ContentItem[]): string {
-  return content
-    .map((item) => {
-      if (item.type === "text" && typeof item.text === "string") return item.text;
-      if (item.type === "image" && typeof item.data === "string") {
-        return `[image ${String(item.mimeType ?? "")}, ${Math.floor((item.data.length * 3) / 4)} bytes]`;
-      }
-      return `[${item.type} content]`;
-    })
-    .join("\n");
 }
