@@ -13,7 +13,7 @@ import { fail, ok, type Result } from "../core/errors";
 import type { ToolDescriptor, ToolResult } from "../core/schemas";
 import { configFromEnv } from "../env-config";
 import { log } from "../observability/log";
-import { sanitizeName } from "../tools/external/server-config";
+import { sanitizeName } from "../tools/tool-names";
 import { PeerClient } from "../tools/peer/peer-client";
 import { PeerState } from "../tools/peer/peer-state";
 import type { ToolArgs } from "../tools/tool-provider";

@@ -5,8 +5,7 @@
 import type { ToolDescriptor } from "../core/schemas";
 import { callOutcome, genericResult, type PeerTool } from "../tools/peer/jsonrpc";
 import type { PeerDialect } from "../tools/peer/peer-client";
-import { shorten } from "../tools/external/naming";
-import { sanitizeName } from "../tools/external/server-config";
+import { sanitizeName, shorten } from "../tools/tool-names";
 
 export const PROVIDER_PROTOCOL_VERSION = "2025-06-18";
 

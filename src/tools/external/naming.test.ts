@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { assignNames, hash8, MAX_NAME_LENGTH, shorten } from "./naming";
+import { assignNames } from "./naming";
+import { hash8, MAX_NAME_LENGTH, shorten } from "../tool-names";
 
 const names = (inputs: Parameters<typeof assignNames>[0]) => assignNames(inputs).tools.map((t) => `${t.server}/${t.tool}=${t.name}`);
 

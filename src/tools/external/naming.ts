@@ -11,9 +11,7 @@
  *  4. A name longer than 64 characters (LLM APIs reject longer ones) keeps its first 55 characters and
  *     ends with `_<8 hex>` of the full name, so shortening is stable too.
  */
-import { sanitizeName } from "./server-config";
-
-export const MAX_NAME_LENGTH = 64;
+import { hash8, MAX_NAME_LENGTH, sanitizeName, shorten } from "../tool-names";
 
 export interface NamingInput {
   server: string;
@@ -81,22 +79,6 @@ export function assignNames(inputs: readonly NamingInput[]): Naming {
   };
 }
 
-/** Stable shortening: first 55 characters + `_` + 8 hex digits of the full name = 64. */
-export function shorten(name: string): string {
-  if (name.length <= MAX_NAME_LENGTH) return name;
-  return `${name.slice(0, MAX_NAME_LENGTH - 9)}_${hash8(name)}`;
-}
-
-/** FNV-1a, 32 bits, as 8 hex digits: a stable, dependency-free naming hash (not a security hash). */
-export function hash8(text: string): string {
-  let hash = 0x811c9dc5;
-  const bytes = new TextEncoder().encode(text);
-  for (const byte of bytes) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, "0");
-}
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();

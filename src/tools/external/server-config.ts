@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { ServiceConfig } from "../../core/config";
 import { appError, type AppError } from "../../core/errors";
+import { sanitizeName } from "../tool-names";
 
 /** Numbers and booleans may arrive as strings after `${VAR}` expansion. */
 const int = (min: number, max: number, fallback: number) =>
@@ -189,12 +190,6 @@ function parseEntry(key: string, raw: unknown): EntryOutcome {
       prefix: entry.prefix ?? sanitizeName(name),
     },
   };
-}
-
-/** Replaces every character an LLM API rejects in a tool name with `_`. */
-export function sanitizeName(text: string): string {
-  const clean = text.replace(/[^A-Za-z0-9_-]/g, "_");
-  return clean === "" ? "_" : clean;
 }
 
 /** A URL safe to show: credentials and query values dropped (tokens often live there). */
