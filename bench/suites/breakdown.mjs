@@ -1,0 +1,89 @@
+// Breakdown suite (opt-in: `npm run bench -- --suite breakdown`): splits a REST `local_get_time` call into
+// layers. The bench-only profile worker (bench/profile/worker.ts) runs the service's unchanged src/ code behind
+// routes and modes that skip parts of the path; every target runs interleaved in the same rounds as the
+// baseline, so the differences between neighbouring rows are the cost of one layer each.
+import { BENCH_TOKEN } from "../lib/context.mjs";
+import { expectJson } from "../lib/http.mjs";
+import { bindSessions, sessionIds } from "../lib/sessions.mjs";
+
+const EXECUTE = "/api/v1/mcp/tools/local_get_time/execute";
+const restOk = (body) => body.success === true && body.action === "req_llm";
+
+/** @type {import("../lib/suite.mjs").Suite} */
+export default {
+  name: "breakdown",
+  description: "where the time of a REST local_get_time call goes: Durable Object work, Hono/auth/zod, metrics, log lines",
+  optIn: true,
+  async setup(ctx) {
+    const maxConnections = Math.max(...ctx.options.concurrency);
+    const service = await ctx.service();
+    const baseline = await ctx.baseline();
+    const profile = await ctx.profile();
+    const auth = { authorization: `Bearer ${BENCH_TOKEN}` };
+    const api = ctx.client(service.url, auth);
+    const base = ctx.client(baseline.url);
+    const lean = ctx.client(profile.url, { ...auth, "x-bench-mode": "lean" });
+    const quiet = ctx.client(profile.url, { ...auth, "x-bench-mode": "quiet" });
+
+    const sessions = sessionIds(ctx, "bench", maxConnections);
+    await bindSessions(api, sessions);
+    // The session-id prefix tells the profile worker's session object which mode to run in.
+    const leanSessions = sessionIds(ctx, "lean", maxConnections);
+    await bindSessions(lean, leanSessions);
+    const quietSessions = sessionIds(ctx, "quiet", maxConnections);
+    await bindSessions(quiet, quietSessions);
+    const baseIds = sessionIds(ctx, "baseline", maxConnections);
+
+    return {
+      baseline: "baseline",
+      targets: [
+        {
+          name: "baseline",
+          description: "trivial Worker -> Durable Object -> one kv.put (bench/baseline), as in the foundation suite",
+          async callOnce(conn) {
+            expectJson(await base.post("/call", { id: baseIds[conn], arguments: {} }), (body) => body.ok === true, "baseline");
+          },
+        },
+        {
+          name: "do-put",
+          description: "profile worker: JSON parse -> the service's SessionObject class, a bench-only method doing one kv.put (no service logic)",
+          async callOnce(conn) {
+            expectJson(await lean.post("/direct/put", { session_id: leanSessions[conn] }), (body) => body.ok === true, "do-put");
+          },
+        },
+        {
+          name: "do-execute",
+          description: "profile worker: JSON parse -> SessionObject.execute(local_get_time) -> JSON; no Hono, auth, zod, log or metrics",
+          async callOnce(conn) {
+            expectJson(
+              await lean.post("/direct/execute", { session_id: leanSessions[conn], tool_name: "local_get_time", arguments: {} }),
+              (body) => body.ok === true && restOk(body.value),
+              "do-execute",
+            );
+          },
+        },
+        {
+          name: "rest-lean",
+          description: "profile worker: the full REST call through the service's Hono app, without log lines and without metrics/analytics",
+          async callOnce(conn) {
+            expectJson(await lean.post(EXECUTE, { session_id: leanSessions[conn], arguments: {} }), restOk, "rest-lean");
+          },
+        },
+        {
+          name: "rest-quiet",
+          description: "profile worker: the full REST call with metrics (METRICS object RPCs, Analytics Engine point) but without log lines",
+          async callOnce(conn) {
+            expectJson(await quiet.post(EXECUTE, { session_id: quietSessions[conn], arguments: {} }), restOk, "rest-quiet");
+          },
+        },
+        {
+          name: "rest",
+          description: "the service itself (as in the foundation suite): full REST call with its log lines and metrics",
+          async callOnce(conn) {
+            expectJson(await api.post(EXECUTE, { session_id: sessions[conn], arguments: {} }), restOk, "rest");
+          },
+        },
+      ],
+    };
+  },
+};

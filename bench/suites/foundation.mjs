@@ -1,0 +1,60 @@
+// Foundation suite: `local_get_time` through the service (REST and tRPC) against a trivial Worker -> Durable
+// Object call with one storage write (bench/baseline). Aim: the service within 1.25x of the baseline.
+import { BENCH_TOKEN } from "../lib/context.mjs";
+import { expectJson } from "../lib/http.mjs";
+import { bindSessions, sessionIds } from "../lib/sessions.mjs";
+
+/** @type {import("../lib/suite.mjs").Suite} */
+export default {
+  name: "foundation",
+  description: "local_get_time via REST and via tRPC vs a trivial Worker -> Durable Object call with one storage write",
+  aim: 1.25,
+  async setup(ctx) {
+    const maxConnections = Math.max(...ctx.options.concurrency);
+    const service = await ctx.service();
+    const baseline = await ctx.baseline();
+    const api = ctx.client(service.url, { authorization: `Bearer ${BENCH_TOKEN}` });
+    const base = ctx.client(baseline.url);
+    // One session (one Durable Object) per load-generator connection, as with many devices at once.
+    const sessions = sessionIds(ctx, "bench", maxConnections);
+    await bindSessions(api, sessions);
+    const baseIds = sessionIds(ctx, "baseline", maxConnections);
+
+    return {
+      baseline: "baseline",
+      aimTargets: ["rest", "trpc"],
+      targets: [
+        {
+          name: "baseline",
+          description:
+            "POST /call {id, arguments} to bench/baseline: Worker parses JSON, calls a Durable Object (by name, one per connection) over RPC, the object does one ctx.storage.kv.put, Worker replies JSON",
+          async callOnce(conn) {
+            expectJson(await base.post("/call", { id: baseIds[conn], arguments: {} }), (body) => body.ok === true, "baseline");
+          },
+        },
+        {
+          name: "rest",
+          description: "POST /api/v1/mcp/tools/local_get_time/execute {session_id, arguments:{}} with the bearer token (one bound session per connection)",
+          async callOnce(conn) {
+            expectJson(
+              await api.post("/api/v1/mcp/tools/local_get_time/execute", { session_id: sessions[conn], arguments: {} }),
+              (body) => body.success === true && body.action === "req_llm",
+              "rest",
+            );
+          },
+        },
+        {
+          name: "trpc",
+          description: "POST /trpc/executeTool {tool_name, session_id, arguments:{}} (plain JSON, non-batched) with the bearer token",
+          async callOnce(conn) {
+            expectJson(
+              await api.post("/trpc/executeTool", { tool_name: "local_get_time", session_id: sessions[conn], arguments: {} }),
+              (body) => body.result?.data?.success === true,
+              "trpc",
+            );
+          },
+        },
+      ],
+    };
+  },
+};
