@@ -1,0 +1,97 @@
+// MCP endpoint suite (issue 5): `tools/call` of local_get_time through the session's Streamable HTTP MCP
+// endpoint, against the same call through REST. Both go Worker -> session Durable Object -> the same core.
+import { BENCH_TOKEN } from "../lib/context.mjs";
+import { expectJson } from "../lib/http.mjs";
+import { bindSessions, sessionIds } from "../lib/sessions.mjs";
+
+const ACCEPT = "application/json, text/event-stream";
+
+/** Opens an MCP session on `url` (initialize + notifications/initialized) and returns its id. */
+async function openMcpSession(url) {
+  const headers = { authorization: `Bearer ${BENCH_TOKEN}`, accept: ACCEPT, "content-type": "application/json" };
+  const init = await fetch(url, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "1.0.0" } },
+    }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const sessionId = init.headers.get("mcp-session-id");
+  await init.text();
+  if (init.status !== 200 || !sessionId) throw new Error(`MCP initialize failed: HTTP ${init.status}`);
+  const ack = await fetch(url, {
+    method: "POST",
+    headers: { ...headers, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" },
+    body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  await ack.text();
+  return sessionId;
+}
+
+/** The JSON-RPC reply inside a Streamable HTTP answer (SSE `data:` line, or a JSON body). */
+function rpcReply(text) {
+  const data = text.startsWith("{") ? text : /^data: (.*)$/m.exec(text)?.[1];
+  if (!data) throw new Error(`no JSON-RPC reply in: ${text.slice(0, 200)}`);
+  return JSON.parse(data);
+}
+
+/** @type {import("../lib/suite.mjs").Suite} */
+export default {
+  name: "mcp",
+  description: "tools/call local_get_time through the session MCP endpoint vs executeTool through REST",
+  async setup(ctx) {
+    const maxConnections = Math.max(...ctx.options.concurrency);
+    const service = await ctx.service();
+    const api = ctx.client(service.url, { authorization: `Bearer ${BENCH_TOKEN}` });
+    const sessions = sessionIds(ctx, "mcp", maxConnections);
+    await bindSessions(api, sessions);
+    const mcpClients = [];
+    for (const session of sessions) {
+      const path = `/api/v1/mcp/sessions/${encodeURIComponent(session)}/mcp`;
+      const mcpSession = await openMcpSession(`${service.url}${path}`);
+      mcpClients.push({
+        path,
+        client: ctx.client(service.url, {
+          authorization: `Bearer ${BENCH_TOKEN}`,
+          accept: ACCEPT,
+          "mcp-session-id": mcpSession,
+          "mcp-protocol-version": "2025-11-25",
+        }),
+      });
+    }
+    let nextId = 1;
+    return {
+      baseline: "rest",
+      targets: [
+        {
+          name: "rest",
+          description: "POST /api/v1/mcp/tools/local_get_time/execute {session_id, arguments:{}} (one bound session per connection)",
+          async callOnce(conn) {
+            expectJson(
+              await api.post("/api/v1/mcp/tools/local_get_time/execute", { session_id: sessions[conn], arguments: {} }),
+              (body) => body.success === true && body.action === "req_llm",
+              "rest",
+            );
+          },
+        },
+        {
+          name: "mcp",
+          description:
+            "POST /api/v1/mcp/sessions/{id}/mcp tools/call local_get_time on an initialized MCP session (one per connection; answer read from the SSE reply)",
+          async callOnce(conn) {
+            const { path, client } = mcpClients[conn];
+            const reply = await client.post(path, { jsonrpc: "2.0", id: nextId++, method: "tools/call", params: { name: "local_get_time", arguments: {} } });
+            if (reply.status !== 200) throw new Error(`mcp: HTTP ${reply.status} ${reply.text.slice(0, 200)}`);
+            const rpc = rpcReply(reply.text);
+            if (rpc.result?.structuredContent?.action !== "req_llm") throw new Error(`mcp: unexpected reply ${reply.text.slice(0, 200)}`);
+          },
+        },
+      ],
+    };
+  },
+};
