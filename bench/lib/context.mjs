@@ -18,6 +18,8 @@ export const BENCH_TOKEN = "bench-token";
  * @property {string} runId short id, unique per run (for session ids)
  * @property {Record<string, any>} options parsed CLI options
  * @property {() => Promise<RunningServer>} service the service (`wrangler.jsonc`, `src/index.ts`)
+ * @property {(name: string, mcpConfig: object) => Promise<RunningServer>} configuredService another instance of the
+ *   service, started once per name, with `mcpConfig` as its MCP_CONFIG
  * @property {() => Promise<RunningServer>} baseline the bench baseline worker (bench/baseline)
  * @property {() => Promise<RunningServer>} profile the service's code behind a bench-only entry (bench/profile)
  * @property {(baseUrl: string, headers?: Record<string, string>) => import("./http.mjs").JsonClient} client
@@ -92,6 +94,10 @@ export function createContext({ root, tmp, options, log }) {
     options,
     log,
     service: once("service", () => serve("service", join(code, "wrangler.jsonc"), {}, options.fixedPorts ? 8791 : undefined, serviceVars)),
+    // A second instance of the service with its own MCP_CONFIG (e.g. external servers), so suites that need
+    // a configuration never change what the other suites measure.
+    configuredService: (name, mcpConfig) =>
+      once(name, () => serve(name, join(code, "wrangler.jsonc"), {}, undefined, { ...serviceVars, MCP_CONFIG: JSON.stringify(mcpConfig) }))(),
     baseline: once("baseline", () =>
       serve("baseline", join(code, "bench", "baseline", "wrangler.jsonc"), {}, options.fixedPorts ? 8792 : undefined),
     ),
