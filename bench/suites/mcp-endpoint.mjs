@@ -50,20 +50,19 @@ export default {
     const api = ctx.client(service.url, { authorization: `Bearer ${BENCH_TOKEN}` });
     const sessions = sessionIds(ctx, "mcp", maxConnections);
     await bindSessions(api, sessions);
-    const mcpClients = [];
-    for (const session of sessions) {
-      const path = `/api/v1/mcp/sessions/${encodeURIComponent(session)}/mcp`;
+    // An MCP session lives in its Durable Object's memory and ends when the object is evicted (idle in
+    // between batches), as real clients see it: each measured batch opens a fresh one (not timed).
+    const openClient = async (conn) => {
+      const path = `/api/v1/mcp/sessions/${encodeURIComponent(sessions[conn])}/mcp`;
       const mcpSession = await openMcpSession(`${service.url}${path}`);
-      mcpClients.push({
-        path,
-        client: ctx.client(service.url, {
-          authorization: `Bearer ${BENCH_TOKEN}`,
-          accept: ACCEPT,
-          "mcp-session-id": mcpSession,
-          "mcp-protocol-version": "2025-11-25",
-        }),
+      const client = ctx.client(service.url, {
+        authorization: `Bearer ${BENCH_TOKEN}`,
+        accept: ACCEPT,
+        "mcp-session-id": mcpSession,
+        "mcp-protocol-version": "2025-11-25",
       });
-    }
+      return { path, client };
+    };
     let nextId = 1;
     return {
       baseline: "rest",
@@ -82,13 +81,18 @@ export default {
         {
           name: "mcp",
           description:
-            "POST /api/v1/mcp/sessions/{id}/mcp tools/call local_get_time on an initialized MCP session (one per connection; answer read from the SSE reply)",
-          async callOnce(conn) {
-            const { path, client } = mcpClients[conn];
-            const reply = await client.post(path, { jsonrpc: "2.0", id: nextId++, method: "tools/call", params: { name: "local_get_time", arguments: {} } });
-            if (reply.status !== 200) throw new Error(`mcp: HTTP ${reply.status} ${reply.text.slice(0, 200)}`);
-            const rpc = rpcReply(reply.text);
-            if (rpc.result?.structuredContent?.action !== "req_llm") throw new Error(`mcp: unexpected reply ${reply.text.slice(0, 200)}`);
+            "POST /api/v1/mcp/sessions/{id}/mcp tools/call local_get_time on an initialized MCP session (one per connection, opened before each batch; answer read from the SSE reply)",
+          async connect(conn) {
+            const { path, client } = await openClient(conn);
+            return {
+              async callOnce() {
+                const reply = await client.post(path, { jsonrpc: "2.0", id: nextId++, method: "tools/call", params: { name: "local_get_time", arguments: {} } });
+                if (reply.status !== 200) throw new Error(`mcp: HTTP ${reply.status} ${reply.text.slice(0, 200)}`);
+                const rpc = rpcReply(reply.text);
+                if (rpc.result?.structuredContent?.action !== "req_llm") throw new Error(`mcp: unexpected reply ${reply.text.slice(0, 200)}`);
+              },
+              close: () => client.close(),
+            };
           },
         },
       ],
