@@ -21,13 +21,29 @@ export function bearerToken(header: string | null | undefined): string | undefin
   return match?.[1];
 }
 
+/**
+ * Digests of the configured tokens, per isolate: they only change with a deploy, and hashing them on every
+ * request was measurable (docs/benchmarks.md). Pure data, keyed by the token itself.
+ */
+const digests = new Map<string, Promise<ArrayBuffer>>();
+
+function configuredDigest(token: string): Promise<ArrayBuffer> {
+  let digest = digests.get(token);
+  if (!digest) {
+    if (digests.size > 64) digests.clear();
+    digest = sha256(token);
+    digests.set(token, digest);
+  }
+  return digest;
+}
+
 /** Constant-time check of `presented` against every accepted token. No tokens configured: always false. */
 export async function isAcceptedToken(presented: string | undefined, accepted: readonly string[]): Promise<boolean> {
   if (presented === undefined || accepted.length === 0) return false;
   const presentedHash = await sha256(presented);
   let match = false;
   for (const token of accepted) {
-    const equal = crypto.subtle.timingSafeEqual(presentedHash, await sha256(token));
+    const equal = crypto.subtle.timingSafeEqual(presentedHash, await configuredDigest(token));
     match = match || equal;
   }
   return match;
