@@ -53,7 +53,7 @@ if (flags.help) {
   --code working|head   service code to run: a copy of the working tree (default) or of the last commit;
                         copied at start so edits made during the run do not reload wrangler dev
   --json <file>         write meta, options and raw results (per-round figures and latencies)
-  --max-seconds <n>     abort the measurement after n seconds (default 600)
+  --max-seconds <n>     abort a suite's measurement after n seconds (default 600); other suites still run
   --wait-idle <n>       before measuring, wait up to n seconds for the machine to be < 35% busy (default 0)
   --fixed-ports         use 8791 (service), 8792 (baseline), 8793 (profile) instead of free ports
   --keep-temp           keep the temp dir (wrangler logs, local DO state)
@@ -115,16 +115,21 @@ async function main() {
   const meta = { ...runMeta(root), code: options.code };
   const tmp = mkdtempSync(join(os.tmpdir(), "xiaozhi-bench-"));
   const ctx = createContext({ root, tmp, options, log });
-  let failed = false;
 
+  // `npm run` forwards the signal it gets to this process too: the same Ctrl-C arrives twice. Keep the handler
+  // installed (a second signal must not kill the process before the servers are stopped).
+  let stopping = false;
   const shutdown = async (signal) => {
+    if (stopping) return;
+    stopping = true;
     log(`\n${signal}: stopping servers …`);
     await ctx.close().catch(() => undefined);
     await stopAll();
+    if (!flags["keep-temp"]) rmSync(tmp, { recursive: true, force: true });
     process.exit(130);
   };
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
   log(
     `bench: ${selected.map((s) => s.name).join(", ")} | concurrency ${options.concurrency.join(",")} | ${options.rounds} rounds x ${options.requests} calls ` +
@@ -134,43 +139,52 @@ async function main() {
 
   const all = [];
   const sections = [];
+  /** @type {{ suite: string, error: string }[]} */
+  const failures = [];
   try {
-    const deadline = Date.now() + options.maxSeconds * 1000;
     for (const suite of selected) {
+      if (stopping) break;
       const reason = (await suite.unavailable?.(ctx)) ?? null;
       if (reason) {
         log(`skipping suite ${suite.name}: ${reason}`);
         continue;
       }
       log(`suite ${suite.name}: ${suite.description}`);
-      const setup = await suite.setup(ctx);
-      if (options.waitIdle > 0) {
-        const { quiet, busy } = await waitForQuiet({ timeoutMs: options.waitIdle * 1000, log });
-        log(quiet ? `machine quiet (${(busy * 100).toFixed(0)}% busy)` : `machine still ${(busy * 100).toFixed(0)}% busy: measuring anyway`);
-      }
+      // A failing suite is reported and the others still run: one broken suite must not cost the whole run.
+      let setup;
       try {
+        setup = await suite.setup(ctx);
+        if (options.waitIdle > 0) {
+          const { quiet, busy } = await waitForQuiet({ timeoutMs: options.waitIdle * 1000, log });
+          log(quiet ? `machine quiet (${(busy * 100).toFixed(0)}% busy)` : `machine still ${(busy * 100).toFixed(0)}% busy: measuring anyway`);
+        }
         const results = await measureSuite(suite, setup, {
           ...options,
-          deadline,
+          deadline: Date.now() + options.maxSeconds * 1000, // per suite
           keepLatencies: Boolean(flags.json),
           serverGroups: () => ctx.started().map((server) => server.pid),
           progress: log,
         });
         all.push(...results);
         sections.push({ suite, results });
+      } catch (error) {
+        if (stopping) break;
+        failures.push({ suite: suite.name, error: error instanceof Error ? error.message : String(error) });
+        log(`suite ${suite.name} FAILED: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
       } finally {
-        await setup.teardown?.();
+        try {
+          await setup?.teardown?.();
+        } catch (error) {
+          log(`suite ${suite.name}: teardown failed: ${String(error)}`);
+        }
       }
     }
-  } catch (error) {
-    failed = true;
-    throw error;
   } finally {
     meta.loadavgEnd = os.loadavg().map((value) => Number(value.toFixed(2)));
     log("stopping servers …");
     await ctx.close();
     await stopAll();
-    if (!flags["keep-temp"] && !failed) rmSync(tmp, { recursive: true, force: true });
+    if (!flags["keep-temp"] && failures.length === 0) rmSync(tmp, { recursive: true, force: true });
     else log(`temp dir kept: ${tmp}`);
   }
 
@@ -193,8 +207,13 @@ async function main() {
     if (flags.markdown) console.log(`\n${resultsTable(results, true)}`);
   }
   if (flags.json) {
-    writeFileSync(flags.json, `${JSON.stringify({ meta, options, results: all }, null, 1)}\n`);
+    writeFileSync(flags.json, `${JSON.stringify({ meta, options, results: all, failures }, null, 1)}\n`);
     console.log(`\nraw results written to ${flags.json}`);
+  }
+  if (failures.length > 0) {
+    console.log("");
+    for (const failure of failures) console.log(`suite ${failure.suite} FAILED: ${failure.error.split("\n")[0]}`);
+    process.exitCode = 1;
   }
 }
 

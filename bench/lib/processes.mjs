@@ -128,40 +128,73 @@ export async function startWrangler(options) {
     ...extraArgs,
   ];
   const bin = join(root, "node_modules", ".bin");
-  const out = openSync(logFile, "a");
-  const child = spawn(join(bin, "wrangler"), args, {
+  const server = await startProcess({
+    name,
+    command: join(bin, "wrangler"),
+    args,
     cwd: root,
+    env: { PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    logFile,
+    readyUrl: `http://127.0.0.1:${port}${readyPath}`,
+    // wrangler dev stays up in watch mode after a build error: fail fast instead of waiting out the budget.
+    failOn: /\[ERROR\]/,
+    timeoutMs,
+  });
+  return { ...server, url: `http://127.0.0.1:${port}`, port, inspectorPort };
+}
+
+/**
+ * Starts any server process in its own process group (stopped as a whole, also on exit and Ctrl-C) and waits
+ * until `readyUrl` answers 200. For later suites' helpers (e.g. an external MCP server); wrangler uses it too.
+ * @param {object} options
+ * @param {string} options.name
+ * @param {string} options.command
+ * @param {string[]} options.args
+ * @param {string} options.cwd
+ * @param {Record<string, string>} [options.env] added to process.env
+ * @param {string} options.logFile stdout and stderr
+ * @param {string} options.readyUrl
+ * @param {RegExp} [options.failOn] a log line that means the start failed
+ * @param {number} [options.timeoutMs]
+ * @returns {Promise<{ name: string, logFile: string, pid: number, stop: () => Promise<void> }>}
+ */
+export async function startProcess({ name, command, args, cwd, env = {}, logFile, readyUrl, failOn, timeoutMs = 90_000 }) {
+  const out = openSync(logFile, "a");
+  const child = spawn(command, args, {
+    cwd,
     detached: true, // own process group: stopped as a whole
     stdio: ["ignore", out, out],
-    env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    env: { ...process.env, ...env },
   });
   closeSync(out);
   const pgid = child.pid;
-  if (pgid === undefined) throw new Error(`${name}: could not spawn wrangler`);
+  if (pgid === undefined) throw new Error(`${name}: could not spawn ${command}`);
   groups.add(pgid);
   let exited = null;
   child.on("exit", (code, signal) => {
     exited = { code, signal };
   });
+  child.on("error", (error) => {
+    exited = { error: error.message };
+  });
 
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (exited) {
       groups.delete(pgid);
-      throw new Error(`${name}: wrangler dev exited early (${JSON.stringify(exited)}). Log ${logFile}:\n${tail(logFile)}`);
+      throw new Error(`${name}: exited early (${JSON.stringify(exited)}). Log ${logFile}:\n${tail(logFile)}`);
     }
-    if ((await probe(`${url}${readyPath}`)) === 200) break;
-    // wrangler dev stays up in watch mode after a build error: fail fast instead of waiting out the budget.
-    if (/\[ERROR\]/.test(tail(logFile, 200).replace(/\x1b\[[0-9;]*m/g, ""))) {
+    if ((await probe(readyUrl)) === 200) break;
+    if (failOn && failOn.test(tail(logFile, 200).replace(/\x1b\[[0-9;]*m/g, ""))) {
       await stopGroup(pgid);
-      throw new Error(`${name}: wrangler dev reported an error. Log ${logFile}:\n${tail(logFile)}`);
+      throw new Error(`${name}: start failed. Log ${logFile}:\n${tail(logFile)}`);
     }
     if (Date.now() > deadline) {
       await stopGroup(pgid);
-      throw new Error(`${name}: not ready on ${url}${readyPath} after ${timeoutMs} ms. Log ${logFile}:\n${tail(logFile)}`);
+      throw new Error(`${name}: not ready on ${readyUrl} after ${timeoutMs} ms. Log ${logFile}:\n${tail(logFile)}`);
     }
     await sleep(250);
   }
-  return { name, url, port, inspectorPort, logFile, pid: pgid, stop: () => stopGroup(pgid) };
+  return { name, logFile, pid: pgid, stop: () => stopGroup(pgid) };
 }
+

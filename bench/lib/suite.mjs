@@ -63,13 +63,22 @@ export async function runBatch(target, concurrency, requests, deadline) {
     }
     const latencies = new Float64Array(requests);
     let next = 0;
+    let failed = false;
     const worker = async (connection) => {
       for (;;) {
         const index = next++;
-        if (index >= requests) return;
-        if (Date.now() > deadline) throw new Error("time budget exceeded (raise --max-seconds or use --quick)");
+        if (index >= requests || failed) return;
+        if (Date.now() > deadline) {
+          failed = true;
+          throw new Error("time budget exceeded (raise --max-seconds or use --quick)");
+        }
         const started = performance.now();
-        await connection.callOnce();
+        try {
+          await connection.callOnce();
+        } catch (error) {
+          failed = true; // the other connections stop at their next call
+          throw error;
+        }
         latencies[index] = performance.now() - started;
       }
     };

@@ -56,7 +56,14 @@ if (!spec) throw new Error(`--target is one of ${Object.keys(TARGETS).join(", ")
 
 const tmp = mkdtempSync(join(os.tmpdir(), "xiaozhi-cpu-profile-"));
 const ctx = createContext({ root, tmp, options: { client: "http", code: flags.code }, log: (line) => process.stderr.write(`${line}\n`) });
-process.once("SIGINT", () => void ctx.close().then(stopAll).then(() => process.exit(130)));
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    if (stopping) return; // npm forwards the same Ctrl-C: ignore the second one, finish the cleanup
+    stopping = true;
+    void ctx.close().then(stopAll).then(() => process.exit(130));
+  });
+}
 
 try {
   const server = await ctx[spec.server]();
