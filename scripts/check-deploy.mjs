@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stripJsonc } from "./lib/jsonc.mjs";
 
 /** Keys wrangler does not inherit from the top level into `env.<name>` (wrangler config docs). */
 const NOT_INHERITED = ["vars", "durable_objects", "analytics_engine_datasets", "kv_namespaces", "r2_buckets", "d1_databases", "services", "queues", "ratelimits"];
@@ -80,49 +81,3 @@ function migrationProblems(config, environments) {
   return [...new Set(problems)];
 }
 
-/** JSONC → JSON: drops // and /* *\/ comments outside strings, and trailing commas. */
-function stripJsonc(text) {
-  let out = "";
-  let inString = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const char = text[i];
-    if (inString) {
-      out += char;
-      if (char === "\\") out += text[++i] ?? "";
-      else if (char === '"') inString = false;
-    } else if (char === '"') {
-      inString = true;
-      out += char;
-    } else if (char === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i += 1;
-      out += "\n";
-    } else if (char === "/" && text[i + 1] === "*") {
-      i = text.indexOf("*/", i + 2);
-      if (i < 0) throw new Error("wrangler.jsonc: unterminated /* comment");
-      i += 1;
-    } else {
-      out += char;
-    }
-  }
-  return dropTrailingCommas(out);
-}
-
-/** Removes commas followed only by whitespace and a closing bracket, outside strings. */
-function dropTrailingCommas(text) {
-  let out = "";
-  let inString = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const char = text[i];
-    if (inString) {
-      out += char;
-      if (char === "\\") out += text[++i] ?? "";
-      else if (char === '"') inString = false;
-    } else if (char === '"') {
-      inString = true;
-      out += char;
-    } else if (char !== "," || !/^\s*[}\]]/.test(text.slice(i + 1, i + 200))) {
-      out += char;
-    }
-  }
-  return out;
-}

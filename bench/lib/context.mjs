@@ -5,6 +5,7 @@ import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, symli
 import { basename, delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { createJsonClient } from "./http.mjs";
 import { freePort, portIsFree, startWrangler, tail } from "./processes.mjs";
+import { stripJsonc } from "../../scripts/lib/jsonc.mjs";
 
 /** Bearer token the bench passes to the service with `--var` (no .dev.vars needed). */
 export const BENCH_TOKEN = "bench-token";
@@ -166,7 +167,7 @@ function snapshotCode(root, dest, mode = "working") {
  */
 async function bundleWorker({ root, sourceConfig, dir, overrides, logFile }) {
   mkdirSync(dir, { recursive: true });
-  const config = { ...JSON.parse(stripJsonComments(readFileSync(sourceConfig, "utf8"))), ...overrides };
+  const config = { ...JSON.parse(stripJsonc(readFileSync(sourceConfig, "utf8"))), ...overrides };
   delete config.$schema;
   // Paths in the generated config are absolute: it lives in another directory than the source config.
   const entry = isAbsolute(config.main) ? config.main : resolve(dirname(sourceConfig), config.main);
@@ -197,28 +198,4 @@ function run(file, args, { cwd, env, logFile, timeoutMs = 180_000 }) {
       code === 0 ? resolvePromise(undefined) : reject(new Error(`${basename(file)} ${args.join(" ")} failed (${code ?? signal}); log ${logFile}:\n${tail(logFile)}`)),
     );
   });
-}
-
-/** JSONC to JSON: drops // and /* *\/ comments outside strings, and trailing commas. */
-export function stripJsonComments(text) {
-  let out = "";
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (char === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j;
-    } else if (char === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i++;
-      out += "\n";
-    } else if (char === "/" && text[i + 1] === "*") {
-      i = text.indexOf("*/", i + 2);
-      if (i < 0) break;
-      i++;
-    } else {
-      out += char;
-    }
-  }
-  return out.replace(/,(\s*[}\]])/g, "$1");
 }
