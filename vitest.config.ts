@@ -49,9 +49,33 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/external/**", "test/e2e/**"],
+          exclude: ["test/external/**", "test/e2e/**", "test/configured/**"],
           testTimeout: 20_000,
         },
+      },
+      {
+        // The same worker under an operator's MCP_CONFIG: local tools switched off, no roles, other voices.
+        plugins: [
+          quietSdkSourcemaps,
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.jsonc" },
+            miniflare: {
+              bindings: {
+                MCP_SERVICE_TOKEN: tokens,
+                TZ_OVERRIDE: "Europe/Berlin",
+                MCP_CONFIG: [
+                  "timezone: ${TZ_OVERRIDE}",
+                  "local_tools:",
+                  "  play_music: { enabled: false }",
+                  "  switch_agent: { enabled: false }",
+                  "  change_role: { roles: [] }",
+                  "  change_voice: { voices: [{ name: Nova }] }",
+                ].join("\n"),
+              },
+            },
+          }),
+        ],
+        test: { name: "configured", include: ["test/configured/**/*.test.ts"], testTimeout: 20_000 },
       },
       {
         // External MCP servers: real upstreams (SDK servers over Streamable HTTP and SSE, server-everything)
