@@ -49,11 +49,35 @@ function nextVersion(): number {
   return Date.now() * 1000 + sequence;
 }
 
+/**
+ * Items recorded within this window travel together: one RPC to the metrics object per isolate and window,
+ * instead of one per HTTP request plus one per tool call. An isolate that dies inside a window loses at most
+ * that window's increments (counters undercount; they never go backwards).
+ */
+export const METRICS_BATCH_WINDOW_MS = 200;
+/** {@link MetricsBatch} accepts up to 100 items of each kind. */
+const MAX_BATCH_ITEMS = 100;
+const KINDS = ["tool_calls", "http", "sessions"] as const;
+
+type PendingBatch = { [K in (typeof KINDS)[number]]: unknown[] };
+let pending: PendingBatch | undefined;
+
 function send(env: Env, batch: MetricsBatchInput, waitUntil: WaitUntil): void {
   try {
     const stub = metricsStub(env);
     if (stub === undefined) return;
-    waitUntil(deliver(stub, batch));
+    if (pending && KINDS.some((kind) => pending![kind].length + (batch[kind]?.length ?? 0) > MAX_BATCH_ITEMS)) pending = undefined;
+    if (!pending) {
+      const opened: PendingBatch = { tool_calls: [], http: [], sessions: [] };
+      pending = opened;
+      // Delivered from the waitUntil of the call that opened the batch, with that call's stub.
+      const flush = new Promise((resolve) => setTimeout(resolve, METRICS_BATCH_WINDOW_MS)).then(() => {
+        if (pending === opened) pending = undefined;
+        return deliver(stub, opened);
+      });
+      waitUntil(flush);
+    }
+    for (const kind of KINDS) pending[kind].push(...(batch[kind] ?? []));
   } catch (error) {
     log("warn", "metrics.write_failed", { message: String(error) });
   }

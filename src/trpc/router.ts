@@ -32,6 +32,7 @@ function appCodeOf(error: TRPCError): ErrorCode {
     case "NOT_FOUND":
       return "route_not_found";
     case "METHOD_NOT_SUPPORTED":
+    case "UNSUPPORTED_MEDIA_TYPE":
       return "invalid_request";
     case "PAYLOAD_TOO_LARGE":
       return "payload_too_large";

@@ -138,6 +138,12 @@ describe("error bodies", () => {
     expect(response.body.error.data.app_code).toBe("invalid_request");
   });
 
+  it("a tRPC mutation without a JSON content type is invalid_request, not internal", async () => {
+    const response = await call("/trpc/executeTool", { method: "POST", rawBody: "{}", headers: { "content-type": "text/plain" } });
+    expect(response.status).toBe(415);
+    expect(response.body.error.data.app_code).toBe("invalid_request");
+  });
+
   it("unknown routes answer route_not_found", async () => {
     const response = await call("/api/v1/nothing-here");
     expect(response.status).toBe(404);

@@ -121,10 +121,13 @@ function defineTools({ config, timezone, now = () => new Date() }: LocalToolsOpt
   return tools;
 }
 
-/** "现在是 2026-11-25 16:06:40，星期三（Asia/Shanghai）。" in the configured zone. */
-export function describeTime(at: Date, timezone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-CA", {
+/** Building an Intl.DateTimeFormat costs far more than formatting with one: one per time zone, per isolate. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timezone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timezone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat("en-CA", {
       timeZone: timezone,
       year: "numeric",
       month: "2-digit",
@@ -134,10 +137,15 @@ export function describeTime(at: Date, timezone: string): string {
       second: "2-digit",
       weekday: "short",
       hourCycle: "h23",
-    })
-      .formatToParts(at)
-      .map((part) => [part.type, part.value]),
-  );
+    });
+    formatters.set(timezone, formatter);
+  }
+  return formatter;
+}
+
+/** "现在是 2026-11-25 16:06:40，星期三（Asia/Shanghai）。" in the configured zone. */
+export function describeTime(at: Date, timezone: string): string {
+  const parts = Object.fromEntries(formatterFor(timezone).formatToParts(at).map((part) => [part.type, part.value]));
   const weekdayIndex = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(parts.weekday ?? "");
   const stamp = `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
   return `现在是 ${stamp}，${WEEKDAYS[weekdayIndex] ?? ""}（${timezone}）。`;
