@@ -1,48 +1,46 @@
 // JSONC (wrangler.jsonc) to JSON, for the scripts and the bench: comments and trailing commas dropped,
 // strings untouched. One implementation for every Node-side reader of the config.
-/** JSONC → JSON: drops // and /* *\/ comments outside strings, and trailing commas. */
+
+/** JSONC → JSON: drops // and /* *\/ comments outside strings, then trailing commas. */
 export function stripJsonc(text) {
-  let out = "";
-  let inString = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const char = text[i];
-    if (inString) {
-      out += char;
-      if (char === "\\") out += text[++i] ?? "";
-      else if (char === '"') inString = false;
-    } else if (char === '"') {
-      inString = true;
-      out += char;
-    } else if (char === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i += 1;
-      out += "\n";
-    } else if (char === "/" && text[i + 1] === "*") {
-      i = text.indexOf("*/", i + 2);
-      if (i < 0) throw new Error("wrangler.jsonc: unterminated /* comment");
-      i += 1;
-    } else {
-      out += char;
+  const uncommented = outsideStrings(text, (i) => {
+    if (text[i] === "/" && text[i + 1] === "/") {
+      const end = text.indexOf("\n", i);
+      return ["\n", end < 0 ? text.length : end + 1];
     }
-  }
-  return dropTrailingCommas(out);
+    if (text[i] === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2);
+      if (end < 0) throw new Error("wrangler.jsonc: unterminated /* comment");
+      return ["", end + 2];
+    }
+    return [text[i], i + 1];
+  });
+  // A comma followed only by whitespace and a closing bracket is a trailing comma.
+  return outsideStrings(uncommented, (i) =>
+    uncommented[i] === "," && /^\s*[}\]]/.test(uncommented.slice(i + 1, i + 200)) ? ["", i + 1] : [uncommented[i], i + 1],
+  );
 }
 
-/** Removes commas followed only by whitespace and a closing bracket, outside strings. */
-function dropTrailingCommas(text) {
+/**
+ * Copies JSON string literals verbatim and hands every other position to `step`, which returns what to emit
+ * and where to continue.
+ * @param {string} text
+ * @param {(i: number) => [string, number]} step
+ */
+function outsideStrings(text, step) {
   let out = "";
-  let inString = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const char = text[i];
-    if (inString) {
-      out += char;
-      if (char === "\\") out += text[++i] ?? "";
-      else if (char === '"') inString = false;
-    } else if (char === '"') {
-      inString = true;
-      out += char;
-    } else if (char !== "," || !/^\s*[}\]]/.test(text.slice(i + 1, i + 200))) {
-      out += char;
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] !== '"') {
+      const [emitted, next] = step(i);
+      out += emitted;
+      i = next;
+      continue;
     }
+    let end = i + 1;
+    while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+    out += text.slice(i, end + 1);
+    i = end + 1;
   }
   return out;
 }
