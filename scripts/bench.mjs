@@ -31,6 +31,7 @@ const { values: flags } = parseArgs({
     warmup: { type: "string" },
     client: { type: "string", default: "http" },
     code: { type: "string", default: "working" },
+    "dev-server": { type: "string", default: "api" },
     json: { type: "string" },
     "max-seconds": { type: "string", default: "600" },
     "wait-idle": { type: "string", default: "0" },
@@ -52,6 +53,10 @@ if (flags.help) {
   --client http|fetch   load-generator HTTP client (default node:http keep-alive agent)
   --code working|head   service code to run: a copy of the working tree (default) or of the last commit;
                         copied at start so edits made during the run do not reload wrangler dev
+  --dev-server api|cli  how the workers run locally (default api): "api" = wrangler's dev server API, the
+                        engine of \`wrangler dev\`, with the DevTools inspector detached; "cli" = the
+                        \`wrangler dev\` command as \`npm start\` runs it, DevTools attached (every console.log
+                        then also travels the inspector protocol to wrangler: a debugger cost, see docs)
   --json <file>         write meta, options and raw results (per-round figures and latencies)
   --max-seconds <n>     abort a suite's measurement after n seconds (default 600); other suites still run
   --wait-idle <n>       before measuring, wait up to n seconds for the machine to be < 35% busy (default 0)
@@ -71,6 +76,7 @@ const int = (text, fallback, name) => {
 const concurrency = (flags.concurrency ?? "1,8").split(",").map((part) => int(part.trim(), 1, "concurrency"));
 if (concurrency.some((value) => value < 1 || value > 64)) throw new Error("--concurrency values must be 1..64");
 if (!["http", "fetch"].includes(flags.client ?? "")) throw new Error("--client is http or fetch");
+if (!["api", "cli"].includes(flags["dev-server"] ?? "")) throw new Error("--dev-server is api or cli");
 const options = {
   quick: flags.quick,
   concurrency,
@@ -79,6 +85,7 @@ const options = {
   warmup: int(flags.warmup, flags.quick ? 20 : 50, "warmup"),
   client: flags.client,
   code: flags.code,
+  devServer: flags["dev-server"],
   fixedPorts: flags["fixed-ports"],
   maxSeconds: int(flags["max-seconds"], 600, "max-seconds"),
   waitIdle: int(flags["wait-idle"], 0, "wait-idle"),
@@ -96,6 +103,8 @@ async function loadSuites() {
   return suites;
 }
 
+const devServerLabel = (kind) => (kind === "cli" ? "`wrangler dev` (DevTools attached)" : "wrangler API (DevTools detached)");
+
 const log = (line) => process.stderr.write(`${line}\n`);
 
 async function main() {
@@ -112,7 +121,7 @@ async function main() {
     return suite;
   });
 
-  const meta = { ...runMeta(root), code: options.code };
+  const meta = { ...runMeta(root), code: options.code, devServer: options.devServer };
   const tmp = mkdtempSync(join(os.tmpdir(), "xiaozhi-bench-"));
   const ctx = createContext({ root, tmp, options, log });
 
@@ -133,7 +142,7 @@ async function main() {
 
   log(
     `bench: ${selected.map((s) => s.name).join(", ")} | concurrency ${options.concurrency.join(",")} | ${options.rounds} rounds x ${options.requests} calls ` +
-      `(+${options.warmup} warm-up) per target | client ${options.client} | node ${meta.node}, wrangler ${meta.wrangler}, ${meta.workerd}, ${meta.cpus} CPUs | temp ${tmp}`,
+      `(+${options.warmup} warm-up) per target | client ${options.client} | dev server ${options.devServer} | node ${meta.node}, wrangler ${meta.wrangler}, ${meta.workerd}, ${meta.cpus} CPUs | temp ${tmp}`,
   );
   if (meta.loadavgStart[0] > 0.7) log(`note: load average ${meta.loadavgStart.join(" ")} at start: something else is running, figures may be noisy`);
 
@@ -190,7 +199,7 @@ async function main() {
 
   console.log("");
   console.log(
-    `Results (medians of ${options.rounds} interleaved rounds x ${options.requests} calls per target; node ${meta.node}, wrangler ${meta.wrangler}, ${meta.workerd}, ` +
+    `Results (medians of ${options.rounds} interleaved rounds x ${options.requests} calls per target; dev server ${devServerLabel(options.devServer)}; node ${meta.node}, wrangler ${meta.wrangler}, ${meta.workerd}, ` +
       `${meta.cpus} x ${meta.cpuModel}; load avg ${meta.loadavgStart[0]} -> ${meta.loadavgEnd[0]})`,
   );
   console.log(`"p50 ÷ base" and "base calls/s ÷" read "times slower than the baseline": 1.00x = as fast as the baseline.`);

@@ -47,7 +47,7 @@ export function createContext({ root, tmp, options, log }) {
     if (!server) {
       server = queue.then(async () => {
         const began = Date.now();
-        log(`starting ${name}: bundle, then wrangler dev --no-bundle …`);
+        log(`starting ${name}: bundle, then ${options.devServer === "cli" ? "wrangler dev" : "wrangler's dev server (inspector detached)"} --no-bundle …`);
         const started = await start();
         running.push(started);
         log(`${name} ready on ${started.url} in ${((Date.now() - began) / 1000).toFixed(1)} s (log: ${started.logFile})`);
@@ -82,7 +82,7 @@ export function createContext({ root, tmp, options, log }) {
   const serve = async (name, sourceConfig, overrides, fixedPort, vars = {}) => {
     const paths = common(name);
     const config = await bundleWorker({ root, sourceConfig, dir: join(tmp, name), overrides, logFile: paths.logFile });
-    return startWrangler({ ...paths, config, port: await port(fixedPort), vars, readyPath: "/healthz", extraArgs: ["--no-bundle"] });
+    return startWrangler({ ...paths, config, port: await port(fixedPort), vars, readyPath: "/healthz", noBundle: true, runtime: options.devServer ?? "api" });
   };
   // MCP_CONFIG empty: bundled defaults, whatever a developer's .dev.vars says.
   const serviceVars = { MCP_SERVICE_TOKEN: BENCH_TOKEN, MCP_CONFIG: "" };

@@ -7,7 +7,8 @@ import http from "node:http";
 import net from "node:net";
 import { delimiter, join } from "node:path";
 
-/** @typedef {{ name: string, url: string, port: number, inspectorPort: number, logFile: string, pid: number, stop: () => Promise<void> }} RunningServer */
+/** A started server; `inspectorPort` is 0 when no DevTools inspector is attached (runtime `api`).
+ * @typedef {{ name: string, url: string, port: number, inspectorPort: number, logFile: string, pid: number, stop: () => Promise<void> }} RunningServer */
 
 /** Every process group started here, so signal and exit handlers can stop what is still running. */
 const groups = new Set();
@@ -46,6 +47,12 @@ export function probe(url, timeoutMs = 2000) {
     request.on("error", () => resolve(0));
   });
 }
+
+/**
+ * Environment for every local wrangler process: no usage metrics, and no fetch of the `Request.cf` placeholder
+ * from workers.cloudflare.com (miniflare's default) — nothing but loopback traffic.
+ */
+export const LOCAL_ONLY_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -105,35 +112,47 @@ export function tail(file, lines = 40) {
  * @param {Record<string, string>} [options.vars] `--var NAME:value` bindings
  * @param {string} [options.readyPath] polled until it answers 200
  * @param {number} [options.timeoutMs] readiness budget
- * @param {string[]} [options.extraArgs]
+ * @param {boolean} [options.noBundle] run `config.main` as it is (already bundled)
+ * @param {"cli" | "api"} [options.runtime] `cli`: the `wrangler dev` command, DevTools inspector attached (as
+ *   `npm start`); `api`: wrangler's dev server API without the inspector (bench/lib/dev-server.mjs)
  * @returns {Promise<RunningServer>}
  */
 export async function startWrangler(options) {
-  const { name, root, config, port, persistTo, logFile, vars = {}, readyPath = "/healthz", timeoutMs = 90_000, extraArgs = [] } = options;
-  const inspectorPort = await freePort();
-  const args = [
-    "dev",
-    "--config",
-    config,
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--inspector-port",
-    String(inspectorPort),
-    "--persist-to",
-    persistTo,
-    "--show-interactive-dev-session=false",
-    ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
-    ...extraArgs,
-  ];
+  const { name, root, config, port, persistTo, logFile, vars = {}, readyPath = "/healthz", timeoutMs = 90_000, noBundle = false, runtime = "cli" } = options;
+  const varArgs = Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
   const bin = join(root, "node_modules", ".bin");
+  const inspectorPort = runtime === "cli" ? await freePort() : 0;
+  const [command, args] =
+    runtime === "cli"
+      ? [
+          join(bin, "wrangler"),
+          [
+            "dev",
+            "--config",
+            config,
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            String(port),
+            "--inspector-port",
+            String(inspectorPort),
+            "--persist-to",
+            persistTo,
+            "--show-interactive-dev-session=false",
+            ...varArgs,
+            ...(noBundle ? ["--no-bundle"] : []),
+          ],
+        ]
+      : [
+          join(bin, "node"),
+          [join(import.meta.dirname, "dev-server.mjs"), "--config", config, "--port", String(port), "--persist-to", persistTo, ...varArgs, ...(noBundle ? ["--no-bundle"] : [])],
+        ];
   const server = await startProcess({
     name,
-    command: join(bin, "wrangler"),
+    command,
     args,
     cwd: root,
-    env: { PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    env: { PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`, ...LOCAL_ONLY_ENV, NO_COLOR: "1", FORCE_COLOR: "0" },
     logFile,
     readyUrl: `http://127.0.0.1:${port}${readyPath}`,
     // wrangler dev stays up in watch mode after a build error: fail fast instead of waiting out the budget.

@@ -55,7 +55,7 @@ const spec = TARGETS[/** @type {keyof typeof TARGETS} */ (flags.target ?? "")];
 if (!spec) throw new Error(`--target is one of ${Object.keys(TARGETS).join(", ")}`);
 
 const tmp = mkdtempSync(join(os.tmpdir(), "xiaozhi-cpu-profile-"));
-const ctx = createContext({ root, tmp, options: { client: "http", code: flags.code }, log: (line) => process.stderr.write(`${line}\n`) });
+const ctx = createContext({ root, tmp, options: { client: "http", code: flags.code, devServer: "cli" }, log: (line) => process.stderr.write(`${line}\n`) });
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
