@@ -5,6 +5,7 @@
  * with `Last-Event-ID` misses nothing.
  */
 import { z } from "zod";
+import { storedValue, type StoredValue } from "./stored-value";
 
 export const RelayRecord = z.object({
   channel: z.enum(["websocket", "sse"]),
@@ -29,16 +30,18 @@ interface LiveStream {
 
 export class RelayChannel {
   readonly #encoder = new TextEncoder();
+  readonly #record: StoredValue<RelayRecord>;
   #stream: LiveStream | undefined;
 
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly onStreamGone: (generation: number) => void,
-  ) {}
+  ) {
+    this.#record = storedValue(ctx.storage.kv, RELAY_KEY, RelayRecord);
+  }
 
   current(): RelayRecord | undefined {
-    const parsed = RelayRecord.safeParse(this.ctx.storage.kv.get(RELAY_KEY));
-    return parsed.success ? parsed.data : undefined;
+    return this.#record.load();
   }
 
   isCurrentSocket(ws: WebSocket): boolean {
@@ -50,7 +53,7 @@ export class RelayChannel {
   acceptSocket(ws: WebSocket, generation: number): void {
     const previous = this.ctx.getWebSockets();
     this.ctx.acceptWebSocket(ws, [relayTag(generation)]);
-    this.ctx.storage.kv.put(RELAY_KEY, { channel: "websocket", generation, seq: 0, outbox: [] } satisfies RelayRecord);
+    this.#record.save({ channel: "websocket", generation, seq: 0, outbox: [] });
     this.#closeStream();
     for (const old of previous) closeQuietly(old, 4001, "replaced by a new relay");
   }
@@ -60,7 +63,7 @@ export class RelayChannel {
     const resumed = this.current();
     const resume = lastEventId !== undefined && resumed?.channel === "sse" && resumed.generation === generation;
     const record: RelayRecord = resume && resumed ? resumed : { channel: "sse", generation, seq: 0, outbox: [] };
-    this.ctx.storage.kv.put(RELAY_KEY, record);
+    this.#record.save(record);
     for (const old of this.ctx.getWebSockets()) closeQuietly(old, 4001, "replaced by a new relay");
     this.#closeStream();
 
@@ -87,7 +90,7 @@ export class RelayChannel {
     }
     const id = relay.seq + 1;
     const outbox = [...relay.outbox, { id, frame }].slice(-OUTBOX_LIMIT);
-    this.ctx.storage.kv.put(RELAY_KEY, { ...relay, seq: id, outbox } satisfies RelayRecord);
+    this.#record.save({ ...relay, seq: id, outbox });
     if (this.#stream?.generation === relay.generation) this.#write(id, frame);
     return true;
   }
@@ -97,6 +100,7 @@ export class RelayChannel {
     for (const socket of this.ctx.getWebSockets()) closeQuietly(socket, code, reason);
     this.#closeStream();
     this.ctx.storage.kv.delete(RELAY_KEY);
+    this.#record.forget();
   }
 
   #write(id: number, frame: string): void {

@@ -32,7 +32,8 @@ import { externalTools } from "../tools/external";
 import { LocalTools } from "../tools/local/local-tools";
 import type { ToolProvider } from "../tools/tool-provider";
 import { RelayChannel } from "./relay-channel";
-import { SessionRecord, type SessionStore } from "./session-record";
+import { SessionRecord } from "./session-record";
+import { storedValue, type StoredValue } from "./stored-value";
 import { SessionService, type ToolCallEvent } from "./session-service";
 import { VERSION } from "../version";
 
@@ -71,20 +72,23 @@ const AGENT_RPC_TIMEOUT_MS = 2_000;
 export class SessionObject extends DurableObject<Env> implements SessionRpc {
   readonly #ready: Result<Ready>;
   readonly #relay: RelayChannel;
+  readonly #record: StoredValue<SessionRecord>;
+  readonly #deviceState: StoredValue<PeerState>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#record = storedValue(ctx.storage.kv, RECORD_KEY, SessionRecord);
+    this.#deviceState = storedValue(ctx.storage.kv, DEVICE_KEY, PeerState);
     this.#relay = new RelayChannel(ctx, (generation) => this.#relayGone(generation, "SSE relay stream closed"));
     const config = configFromEnv(env);
     this.#ready = config.ok ? ok(this.#assemble(config.value)) : config;
   }
 
   #assemble(config: ServiceConfig): Ready {
-    const kv = this.ctx.storage.kv;
     const device = new PeerClient(
       {
-        load: () => PeerState.safeParse(kv.get(DEVICE_KEY)).data,
-        save: (state) => kv.put(DEVICE_KEY, state),
+        load: this.#deviceState.load,
+        save: this.#deviceState.save,
         send: (message) => this.#relay.send(envelope(this.#sessionId(), message)),
         now: Date.now,
         callTimeoutMs: config.device.call_timeout_ms,
@@ -98,7 +102,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     const external = externalTools(config, this.env);
     const agents = this.env.AGENTS as unknown as DurableObjectNamespace;
     const service = new SessionService({
-      store: kvStore(kv),
+      store: this.#record,
       idleTtlMs: config.sessions.idle_ttl_seconds * 1000,
       now: Date.now,
       providers: (record): ToolProvider[] =>
@@ -280,7 +284,10 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     if (!record.ok) return;
     const deadlines = [service.expiresAtMs(record.value), device.handshakeDeadline()].filter((t): t is number => t !== undefined);
     const next = Math.min(...deadlines);
-    if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
+    // Activity only moves the idle deadline later, and alarm() re-checks every deadline and re-arms, so an
+    // alarm still due before `next` is kept: no alarm write on every call and every device frame.
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next || current <= Date.now()) await this.ctx.storage.setAlarm(next);
   }
 
   /** One structured log line and the metrics of every tool execution. Never arguments or results. */
@@ -319,18 +326,13 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     this.#relay.closeAll(4000, `session ${reason}`);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    this.#record.forget();
+    this.#deviceState.forget();
   }
 
   #sessionId(): string {
-    return SessionRecord.safeParse(this.ctx.storage.kv.get(RECORD_KEY)).data?.session_id ?? "";
+    return this.#record.load()?.session_id ?? "";
   }
-}
-
-function kvStore(kv: SyncKvStorage): SessionStore {
-  return {
-    load: () => SessionRecord.safeParse(kv.get(RECORD_KEY)).data,
-    save: (record) => kv.put(RECORD_KEY, record),
-  };
 }
 
 /** Answers an error without leaving the request body unread (the runtime would fail writing it later). */

@@ -3,9 +3,9 @@
  * xiaozhi protocol, over both relay channels (WebSocket, and SSE + POST /messages).
  */
 import { env } from "cloudflare:workers";
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { bind, call, newSessionId } from "../support/api";
+import { ageSession, bind, call, newSessionId } from "../support/api";
 import { FakeEsp32, postFrames, standardTools, type Content, type FakeOptions } from "../support/fake-esp32";
 import { waitFor } from "../support/wait";
 
@@ -267,20 +267,14 @@ describe("device relay", () => {
   it("keeps a session with an attached relay from idling out", async () => {
     const { id, relay } = await connect("websocket");
     const stub = env.SESSIONS.getByName(id);
-    await runInDurableObject(stub, (_instance, state) => {
-      const record = state.storage.kv.get<{ last_active_ms: number }>("session");
-      state.storage.kv.put("session", { ...record, last_active_ms: Date.now() - 3_600_000 });
-    });
+    await ageSession(stub, 3_600_000);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await session(id)).relay.attached).toBe(true);
     expect((await execute(id, "self_audio_speaker_set_volume", { volume: 7 })).body.action).toBe("req_llm");
     // Once the relay is gone, the same idleness ends the session.
     relay.close();
     await waitFor(async () => ((await session(id)).relay.attached ? undefined : true), 3000, "relay detached");
-    await runInDurableObject(stub, (_instance, state) => {
-      const record = state.storage.kv.get<{ last_active_ms: number }>("session");
-      state.storage.kv.put("session", { ...record, last_active_ms: Date.now() - 3_600_000 });
-    });
+    await ageSession(stub, 3_600_000);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await call(`/api/v1/mcp/sessions/${id}`)).body.error.code).toBe("session_not_found");
   });

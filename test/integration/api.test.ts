@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, newSessionId } from "../support/api";
+import { ageSession, call, newSessionId } from "../support/api";
 import { transports } from "../support/transports";
 
 const DEVICE = { device_id: "aa:bb:cc:dd:ee:01", client_id: "client-1" };
@@ -174,10 +174,7 @@ describe("idle expiry", () => {
     const activeStub = env.SESSIONS.getByName(active);
 
     // Age the idle session past its TTL; the active one stays fresh.
-    await runInDurableObject(idleStub, (_instance, state) => {
-      const record = state.storage.kv.get<{ last_active_ms: number }>("session");
-      state.storage.kv.put("session", { ...record, last_active_ms: Date.now() - 61_000 });
-    });
+    await ageSession(idleStub, 61_000);
     expect(await runDurableObjectAlarm(idleStub)).toBe(true);
     expect(await runDurableObjectAlarm(activeStub)).toBe(true);
 

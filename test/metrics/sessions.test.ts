@@ -3,9 +3,9 @@
  * and SSE, relay drop, unbind, idle expiry and eviction. Storage is per test file: the gauges start at 0.
  */
 import { env } from "cloudflare:workers";
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { bind, call, newSessionId } from "../support/api";
+import { ageSession, bind, call, newSessionId } from "../support/api";
 import { FakeEsp32, standardTools } from "../support/fake-esp32";
 import { waitFor } from "../support/wait";
 import { scrapeUntil, value, type Scrape } from "./scrape";
@@ -49,10 +49,7 @@ describe("mcp_active_sessions and mcp_device_relays_attached", () => {
 
     // Idle expiry: the alarm deletes a session idle past its TTL.
     const idle = env.SESSIONS.getByName(s3);
-    await runInDurableObject(idle, (_instance, state) => {
-      const record = state.storage.kv.get<{ last_active_ms: number }>("session");
-      state.storage.kv.put("session", { ...record, last_active_ms: Date.now() - 61_000 });
-    });
+    await ageSession(idle, 61_000);
     expect(await runDurableObjectAlarm(idle)).toBe(true);
     const result = await gaugesReach(1, 0, "idle session expired");
 

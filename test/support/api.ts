@@ -1,4 +1,5 @@
 /** Helpers for driving the real Worker (and its Durable Objects) from tests, over HTTP. */
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 
 export const TOKEN = "test-token-1";
@@ -47,4 +48,16 @@ export async function bind(sessionId: string, body: Record<string, unknown> = {}
   });
   if (result.status !== 200) throw new Error(`bind failed: ${result.status} ${JSON.stringify(result.body)}`);
   return result.body;
+}
+
+/**
+ * Makes a session look idle for `idleMs`: rewrites its stored last activity, then evicts the object so the next
+ * instance reads storage again, as after a real idle period (the object keeps a copy of its record in memory).
+ */
+export async function ageSession(stub: DurableObjectStub, idleMs: number): Promise<void> {
+  await runInDurableObject(stub, (_instance, state) => {
+    const record = state.storage.kv.get<{ last_active_ms: number }>("session");
+    state.storage.kv.put("session", { ...record, last_active_ms: Date.now() - idleMs });
+  });
+  await evictDurableObject(stub);
 }
