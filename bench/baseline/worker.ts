@@ -8,7 +8,15 @@
  *                   `local_get_time` execute (HTTP + JSON + DO RPC + one storage write), without its logic.
  * - `GET /ws?id=<object name>`  WebSocket echo through a Durable Object: the Worker forwards the upgrade to the
  *                   object, which accepts it with the hibernation API and echoes every message. Baseline for the
- *                   device round-trip suite.
+ *                   device round-trip suite (reference row).
+ * - `GET /ws?id=<object name>&role=device`  the same, but the object does not echo: it keeps the socket as its
+ *                   attached "device" for `/relay`.
+ * - `POST /relay`   `{"id": "<object name>", "arguments": {...}}`: parse JSON -> Durable Object RPC by name -> the
+ *                   object sends one JSON-RPC `tools/call` frame in the xiaozhi envelope over the attached device
+ *                   WebSocket and awaits the frame with the same id -> JSON reply with its `result`. The raw
+ *                   WebSocket round trip through a Durable Object, reached the way the service's device tool call
+ *                   is (HTTP -> Worker -> DO -> WebSocket -> device -> back), without the service's logic.
+ *                   Baseline of the device round-trip suite.
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -21,7 +29,40 @@ interface CallBody {
   [key: string]: unknown;
 }
 
+const DEVICE_TAG = "device";
+const RELAY_DEADLINE_MS = 15_000;
+
 export class BaselineObject extends DurableObject<BaselineEnv> {
+  /** Replies awaited from the attached device, by JSON-RPC id (in memory: a pending call keeps the object awake). */
+  private readonly pending = new Map<number, (payload: unknown) => void>();
+  private nextId = 1;
+
+  /** One `tools/call` frame to the attached device and its answer; the answer's JSON-RPC `result`. */
+  async relay(body: CallBody): Promise<{ ok: true; result: unknown } | { ok: false; error: string }> {
+    const [device] = this.ctx.getWebSockets(DEVICE_TAG);
+    if (!device) return { ok: false, error: "no device attached" };
+    const id = this.nextId++;
+    const reply = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error("device did not answer"));
+      }, RELAY_DEADLINE_MS);
+      this.pending.set(id, (payload) => {
+        clearTimeout(timer);
+        resolve(payload);
+      });
+    });
+    device.send(
+      JSON.stringify({
+        session_id: body.id,
+        type: "mcp",
+        payload: { jsonrpc: "2.0", id, method: "tools/call", params: { name: "self.audio_speaker.set_volume", arguments: body.arguments ?? {} } },
+      }),
+    );
+    const payload = (await reply) as { result?: unknown };
+    return { ok: true, result: payload.result };
+  }
+
   /** One synchronous KV write of a small record, like the session object's per-call `last_active_ms` update. */
   async hit(body: CallBody): Promise<{ ok: true; at: number }> {
     const at = Date.now();
@@ -34,12 +75,20 @@ export class BaselineObject extends DurableObject<BaselineEnv> {
       return new Response("expected a WebSocket upgrade", { status: 426 });
     }
     const pair = new WebSocketPair();
-    this.ctx.acceptWebSocket(pair[1]);
+    const role = new URL(request.url).searchParams.get("role") === DEVICE_TAG ? [DEVICE_TAG] : [];
+    this.ctx.acceptWebSocket(pair[1], role);
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    ws.send(message);
+    if (!this.ctx.getTags(ws).includes(DEVICE_TAG)) {
+      ws.send(message);
+      return;
+    }
+    const { payload } = JSON.parse(String(message)) as { payload?: { id?: unknown } };
+    if (typeof payload?.id !== "number") return;
+    this.pending.get(payload.id)?.(payload);
+    this.pending.delete(payload.id);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -65,6 +114,17 @@ export default {
       const id = typeof body.id === "string" && body.id !== "" ? body.id : "baseline";
       const result = await env.BASELINE.getByName(id).hit(body);
       return Response.json(result);
+    }
+    if (url.pathname === "/relay" && request.method === "POST") {
+      let body: CallBody;
+      try {
+        body = (await request.json()) as CallBody;
+      } catch {
+        return Response.json({ error: "invalid JSON" }, { status: 400 });
+      }
+      const id = typeof body.id === "string" && body.id !== "" ? body.id : "relay";
+      const outcome = await env.BASELINE.getByName(id).relay(body);
+      return Response.json(outcome, { status: outcome.ok ? 200 : 503 });
     }
     if (url.pathname === "/ws") {
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {

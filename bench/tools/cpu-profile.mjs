@@ -4,7 +4,7 @@
 //   npx node bench/tools/cpu-profile.mjs [--target rest] [--calls 2000] [--concurrency 8] [--code head] [--out file.cpuprofile]
 //   node bench/tools/cpu-profile.mjs --analyze file.cpuprofile --calls 2000     (re-read a saved profile)
 //
-// Targets: rest, trpc (the service), rest-lean, rest-quiet (the profile worker's modes, see
+// Targets: rest, trpc, device (the service; device = a device tool call through a relay WebSocket to a fake ESP32), rest-lean, rest-quiet (the profile worker's modes, see
 // bench/profile/worker.ts), baseline. The worker is bundled and started exactly as by `npm run bench`; the
 // profile is taken through wrangler dev's inspector port (the same one Chrome DevTools would use) and covers the
 // whole isolate: the Worker and its Durable Objects (they share the isolate under wrangler dev). Self time is
@@ -16,6 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { BENCH_TOKEN, createContext } from "../lib/context.mjs";
+import { actAsDevice, openSocket, waitReady } from "../lib/fake-device.mjs";
 import { expectJson } from "../lib/http.mjs";
 import { stopAll } from "../lib/processes.mjs";
 import { bindSessions, sessionIds } from "../lib/sessions.mjs";
@@ -50,6 +51,7 @@ const TARGETS = {
   "rest-quiet": { server: "profile", mode: "quiet", prefix: "quiet", path: EXECUTE },
   "rest-lean": { server: "profile", mode: "lean", prefix: "lean", path: EXECUTE },
   baseline: { server: "baseline", mode: undefined, prefix: "baseline", path: "/call" },
+  device: { server: "service", mode: undefined, prefix: "device", path: "/api/v1/mcp/tools/self_audio_speaker_set_volume/execute" },
 };
 const spec = TARGETS[/** @type {keyof typeof TARGETS} */ (flags.target ?? "")];
 if (!spec) throw new Error(`--target is one of ${Object.keys(TARGETS).join(", ")}`);
@@ -70,10 +72,21 @@ try {
   const api = ctx.client(server.url, { authorization: `Bearer ${BENCH_TOKEN}`, ...(spec.mode ? { "x-bench-mode": spec.mode } : {}) });
   const sessions = sessionIds(ctx, spec.prefix, concurrency);
   if (spec.server !== "baseline") await bindSessions(api, sessions);
+  if (flags.target === "device") {
+    for (const session of sessions) {
+      const relay = await openSocket(`${server.url.replace(/^http/, "ws")}/api/v1/mcp/sessions/${encodeURIComponent(session)}/device`, {
+        authorization: `Bearer ${BENCH_TOKEN}`,
+      });
+      actAsDevice(relay, session);
+      await waitReady(api, session);
+    }
+  }
   const body = (conn) =>
     spec.server === "baseline"
       ? { id: sessions[conn], arguments: {} }
-      : spec.path.startsWith("/trpc")
+      : flags.target === "device"
+        ? { session_id: sessions[conn], arguments: { volume: 50 } }
+        : spec.path.startsWith("/trpc")
         ? { tool_name: "local_get_time", session_id: sessions[conn], arguments: {} }
         : { session_id: sessions[conn], arguments: {} };
   const target = {
