@@ -208,9 +208,10 @@ async function main() {
     console.log(resultsTable(results));
     const aims = aimLines(suite, results);
     if (aims.length > 0) {
-      console.log(`\nAim of suite ${suite.name}: service within ${suite.aim}x of the baseline (p50 and calls/s)`);
+      console.log(`\nAim of suite ${suite.name}: service within ${suite.aim}x of the baseline (${suite.aimOn === "p50" ? "p50" : "p50 and calls/s"})`);
       for (const line of aims) console.log(line);
     }
+    for (const line of suite.notes?.(results) ?? []) console.log(line);
     console.log("\nServer-side CPU per call (all wrangler dev processes), load-generator CPU per call:");
     for (const line of cpuLines(results)) console.log(line);
     if (flags.markdown) console.log(`\n${resultsTable(results, true)}`);

@@ -33,6 +33,9 @@ import { acrossRounds, median, summarise } from "./stats.mjs";
  * @property {string} description
  * @property {boolean} [optIn] left out of the default run; runs with `--suite <name>` or `--suite all`
  * @property {number} [aim] largest acceptable ratio against the baseline (e.g. 1.25)
+ * @property {"p50" | "both"} [aimOn] which ratios the aim applies to (default both: p50 and calls/s)
+ * @property {(results: any[]) => string[]} [notes] extra lines printed under the suite's aim (e.g. what
+ *   bounds the achievable ratio on this machine)
  * @property {number[]} [concurrency] overrides `--concurrency` for this suite
  * @property {(ctx: import("./context.mjs").BenchContext) => Promise<string | null>} [unavailable] a reason
  *   why the suite cannot run in this tree (e.g. a feature not merged yet), or null

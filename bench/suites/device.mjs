@@ -14,6 +14,7 @@ export default {
   name: "device",
   description: "device tool round trip (REST -> DO -> relay WebSocket -> fake device -> back) vs a raw WebSocket round trip through a DO reached by HTTP",
   aim: 1.3,
+  aimOn: "p50",
   async setup(ctx) {
     const maxConnections = Math.max(...ctx.options.concurrency);
     const service = await ctx.service();
