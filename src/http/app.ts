@@ -49,7 +49,7 @@ for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
     const presented = bearerToken(c.req.header("authorization")) ?? (isMcpPath(c.req.path) ? c.req.query("token") : undefined);
     // The provider endpoint authenticates with its own signed token (agent-routes.ts).
     const selfAuthenticated = c.req.path === ENDPOINT_PATH;
-    if (!selfAuthenticated && !isAcceptedToken(presented, accepted)) {
+    if (!selfAuthenticated && !(await isAcceptedToken(presented, accepted))) {
       throw new AppException(appError("unauthorized", "Missing or invalid bearer token"));
     }
     const config = configFromEnv(c.env);

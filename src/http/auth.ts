@@ -1,14 +1,12 @@
 /**
  * Bearer auth for every protected route. Tokens come from `MCP_SERVICE_TOKEN` (comma-separated, so a new
- * token can be added before the old one is removed). Both sides are hashed first, because a constant-time
- * comparison needs equal lengths; every configured token is compared, with no early exit.
- * Hashing is node:crypto's synchronous SHA-256 (nodejs_compat): the same digest as `crypto.subtle`, without a
- * promise round trip through the runtime on every request, which showed up in CPU profiles (docs/benchmarks.md).
+ * token can be added before the old one is removed). Both sides are hashed first, because
+ * `crypto.subtle.timingSafeEqual` needs equal lengths; every configured token is compared, with no early exit.
  * @see https://developers.cloudflare.com/workers/examples/protect-against-timing-attacks/
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+const encoder = new TextEncoder();
 
-const sha256 = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
+const sha256 = (text: string) => crypto.subtle.digest("SHA-256", encoder.encode(text));
 
 export function parseTokens(secret: string | undefined): string[] {
   return (secret ?? "")
@@ -24,12 +22,12 @@ export function bearerToken(header: string | null | undefined): string | undefin
 }
 
 /**
- * Digests of the configured tokens, per isolate: they only change with a deploy. Pure data, keyed by the
- * token itself.
+ * Digests of the configured tokens, per isolate: they only change with a deploy, and hashing them on every
+ * request was measurable (docs/benchmarks.md). Pure data, keyed by the token itself.
  */
-const digests = new Map<string, Buffer>();
+const digests = new Map<string, Promise<ArrayBuffer>>();
 
-function configuredDigest(token: string): Buffer {
+function configuredDigest(token: string): Promise<ArrayBuffer> {
   let digest = digests.get(token);
   if (!digest) {
     if (digests.size > 64) digests.clear();
@@ -40,12 +38,12 @@ function configuredDigest(token: string): Buffer {
 }
 
 /** Constant-time check of `presented` against every accepted token. No tokens configured: always false. */
-export function isAcceptedToken(presented: string | undefined, accepted: readonly string[]): boolean {
+export async function isAcceptedToken(presented: string | undefined, accepted: readonly string[]): Promise<boolean> {
   if (presented === undefined || accepted.length === 0) return false;
-  const presentedHash = sha256(presented);
+  const presentedHash = await sha256(presented);
   let match = false;
   for (const token of accepted) {
-    const equal = timingSafeEqual(presentedHash, configuredDigest(token));
+    const equal = crypto.subtle.timingSafeEqual(presentedHash, await configuredDigest(token));
     match = match || equal;
   }
   return match;

@@ -24,7 +24,7 @@ export const UPSTREAM_DEADLINE_MS = 2_500;
 
 export const metricsRoutes = new Hono<AppEnv>().get("/metrics", async (c) => {
   const accepted = [...parseTokens(c.env.MCP_SERVICE_TOKEN), ...parseTokens(c.env.METRICS_TOKEN)];
-  if (!isAcceptedToken(bearerToken(c.req.header("authorization")), accepted)) {
+  if (!(await isAcceptedToken(bearerToken(c.req.header("authorization")), accepted))) {
     throw new AppException(appError("unauthorized", "Missing or invalid bearer token"));
   }
   const [snapshot, upstreams] = await Promise.all([readSnapshot(c.env), readUpstreams(c.env)]);

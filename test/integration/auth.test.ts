@@ -3,16 +3,16 @@ import { bearerToken, isAcceptedToken, parseTokens } from "../../src/http/auth";
 
 describe("bearer auth", () => {
   it("fails closed when no token is configured", async () => {
-    expect(isAcceptedToken("anything", parseTokens(undefined))).toBe(false);
-    expect(isAcceptedToken("", parseTokens(" , "))).toBe(false);
+    expect(await isAcceptedToken("anything", parseTokens(undefined))).toBe(false);
+    expect(await isAcceptedToken("", parseTokens(" , "))).toBe(false);
   });
 
   it("accepts any token of a rotation list and nothing else", async () => {
     const accepted = parseTokens("old-token, new-token");
-    expect(isAcceptedToken("old-token", accepted)).toBe(true);
-    expect(isAcceptedToken("new-token", accepted)).toBe(true);
-    expect(isAcceptedToken("new-token-but-longer", accepted)).toBe(false);
-    expect(isAcceptedToken(undefined, accepted)).toBe(false);
+    expect(await isAcceptedToken("old-token", accepted)).toBe(true);
+    expect(await isAcceptedToken("new-token", accepted)).toBe(true);
+    expect(await isAcceptedToken("new-token-but-longer", accepted)).toBe(false);
+    expect(await isAcceptedToken(undefined, accepted)).toBe(false);
   });
 
   it("parses only well-formed Bearer headers", () => {
