@@ -31,8 +31,21 @@ export interface SessionDeps {
   onToolCall?: (event: ToolCallEvent) => void;
 }
 
+/**
+ * Activity is stored at most this often: `last_active_ms` is rewritten only once it is older than the
+ * granularity, so a busy session does not write storage on every call. Expiry adds the granularity back, so a
+ * session never expires earlier than its TTL after its last activity (at most one granularity later).
+ */
+export function touchGranularityMs(idleTtlMs: number): number {
+  return Math.min(60_000, Math.floor(idleTtlMs / 30));
+}
+
 export class SessionService {
-  constructor(private readonly deps: SessionDeps) {}
+  readonly #granularityMs: number;
+
+  constructor(private readonly deps: SessionDeps) {
+    this.#granularityMs = touchGranularityMs(deps.idleTtlMs);
+  }
 
   /** Binding again updates the context: devices reconnect for every conversation. */
   async bind(input: BindSessionInput): Promise<Result<SessionView>> {
@@ -94,7 +107,7 @@ export class SessionService {
 
   /** When the session may be deleted for idleness. */
   expiresAtMs(record: SessionRecord): number {
-    return record.last_active_ms + this.deps.idleTtlMs;
+    return record.last_active_ms + this.deps.idleTtlMs + this.#granularityMs;
   }
 
   /** Marks activity now; returns the session, or session_not_found. */
@@ -105,7 +118,9 @@ export class SessionService {
   #touch(): Result<SessionRecord> {
     const record = this.deps.store.load();
     if (!record) return fail("session_not_found", "Session is not bound");
-    const touched = { ...record, last_active_ms: this.deps.now() };
+    const now = this.deps.now();
+    if (now - record.last_active_ms < this.#granularityMs) return ok(record);
+    const touched = { ...record, last_active_ms: now };
     this.deps.store.save(touched);
     return ok(touched);
   }

@@ -174,7 +174,7 @@ describe("idle expiry", () => {
     const activeStub = env.SESSIONS.getByName(active);
 
     // Age the idle session past its TTL; the active one stays fresh.
-    await ageSession(idleStub, 61_000);
+    await ageSession(idleStub, 65_000);
     expect(await runDurableObjectAlarm(idleStub)).toBe(true);
     expect(await runDurableObjectAlarm(activeStub)).toBe(true);
 

@@ -49,7 +49,7 @@ describe("mcp_active_sessions and mcp_device_relays_attached", () => {
 
     // Idle expiry: the alarm deletes a session idle past its TTL.
     const idle = env.SESSIONS.getByName(s3);
-    await ageSession(idle, 61_000);
+    await ageSession(idle, 65_000);
     expect(await runDurableObjectAlarm(idle)).toBe(true);
     const result = await gaugesReach(1, 0, "idle session expired");
 

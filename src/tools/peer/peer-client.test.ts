@@ -1,17 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { deviceDialect } from "../device/device-protocol";
 import type { JsonRpcOutbound } from "./jsonrpc";
-import { PeerClient } from "./peer-client";
+import { ID_BLOCK, PeerClient } from "./peer-client";
 import type { PeerState } from "./peer-state";
 
-function harness(callTimeoutMs = 1000) {
-  let stored: PeerState | undefined;
+function harness(callTimeoutMs = 1000, initial?: PeerState) {
+  let stored: PeerState | undefined = initial;
+  let saves = 0;
   const sent: JsonRpcOutbound[] = [];
   let now = 1_000;
   const client = new PeerClient(
     {
       load: () => stored,
       save: (state) => {
+        saves += 1;
         stored = structuredClone(state);
       },
       send: (message) => {
@@ -25,7 +27,14 @@ function harness(callTimeoutMs = 1000) {
     },
     deviceDialect,
   );
-  return { client, sent, advance: (ms: number) => (now += ms), last: () => sent.at(-1) as { id: number; method: string; params?: unknown } };
+  return {
+    client,
+    sent,
+    advance: (ms: number) => (now += ms),
+    last: () => sent.at(-1) as { id: number; method: string; params?: unknown },
+    saves: () => saves,
+    stored: () => stored,
+  };
 }
 
 const tool = (name: string) => ({ name, description: name, inputSchema: { type: "object", properties: {} } });
@@ -98,5 +107,34 @@ describe("PeerClient", () => {
     const { client } = harness();
     client.receive({ jsonrpc: "2.0", id: "2", result: {} });
     expect(client.state().counters.malformed_frames).toBe(1);
+  });
+
+  it("writes nothing per call: ids come from a stored block, and a new client resumes above it", async () => {
+    const { client, sent, saves, stored } = harness();
+    client.attach({});
+    client.receive({ jsonrpc: "2.0", id: 1, result: {} });
+    client.receive({ jsonrpc: "2.0", id: 2, result: { tools: [tool("self.a")] } });
+    const before = saves();
+    const answer = () => {
+      const request = sent.at(-1) as { id: number };
+      client.receive({ jsonrpc: "2.0", id: request.id, result: { content: [{ type: "text", text: "ok" }] } });
+    };
+    for (let i = 0; i < 10; i++) {
+      const pending = client.call("self_a", {});
+      answer();
+      expect((await pending).ok).toBe(true);
+    }
+    expect(saves()).toBe(before);
+    const used = sent.map((message) => ("id" in message ? (message.id as number) : 0)).filter((id) => id > 0);
+    expect(used).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(stored()!.next_id).toBe(2 + ID_BLOCK);
+
+    // Another client over the same stored state (the object after an eviction) never reuses an id.
+    const resumed = harness(1000, stored());
+    const pending = resumed.client.call("self_a", {});
+    expect(resumed.last().id).toBe(2 + ID_BLOCK);
+    resumed.client.receive({ jsonrpc: "2.0", id: 2 + ID_BLOCK, result: { content: [{ type: "text", text: "ok" }] } });
+    expect((await pending).ok).toBe(true);
+    expect(resumed.stored()!.next_id).toBe(2 + 2 * ID_BLOCK);
   });
 });

@@ -1,9 +1,11 @@
 /**
  * Our MCP client of a peer that connected to us and acts as the MCP server — an ESP32 behind its gateway's
  * relay, or a tool provider dialing in. It runs the handshake (initialize, then every `tools/list` page),
- * matches replies to requests by integer id, and turns tool calls into action results. All protocol state
- * lives in a store the Durable Object persists; only the promises of calls in flight live in memory, and
- * those belong to requests that keep the object alive while they wait.
+ * matches replies to requests by integer id, and turns tool calls into action results. The protocol state
+ * (phase, handshake, tools, the id reservation) lives in a store the Durable Object persists. Calls in flight
+ * live in memory only: each belongs to a request that keeps the object alive while it waits, and a reply that
+ * outlives its caller (an eviction meanwhile) has no one to go to — it is counted as ignored. So a tool call
+ * writes nothing: ids come from a block reserved in storage once per {@link ID_BLOCK} ids.
  */
 import { appError, fail, ok, type Result } from "../../core/errors";
 import type { RelayStatus, ToolDescriptor, ToolResult, ToolSource } from "../../core/schemas";
@@ -26,6 +28,8 @@ import { initialPeerState, PeerState } from "./peer-state";
 
 /** A listing that never ends is a peer bug; stop after this many pages and keep what arrived. */
 const MAX_PAGES = 64;
+/** Ids reserved per storage write; an eviction skips at most this many (ids need only be unique integers). */
+export const ID_BLOCK = 64;
 
 /** What differs between kinds of peers: naming, result mapping, handshake manners. */
 export interface PeerDialect {
@@ -51,6 +55,8 @@ export interface PeerPorts {
 }
 
 interface PendingCall {
+  /** The peer's own tool name, for mapping the reply. */
+  name: string;
   resolve(result: Result<ToolResult>): void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -58,6 +64,8 @@ interface PendingCall {
 export class PeerClient implements ToolProvider {
   readonly source: ToolSource;
   readonly #pending = new Map<number, PendingCall>();
+  /** Next id to hand out; below the stored reservation `next_id`. Unknown until the state is first read. */
+  #nextId: number | undefined;
 
   constructor(
     private readonly ports: PeerPorts,
@@ -77,7 +85,7 @@ export class PeerClient implements ToolProvider {
       phase: state.phase,
       server_info: state.server_info,
       tool_count: state.visible ? this.dialect.describe(state.tools).length : 0,
-      pending_calls: Object.keys(state.calls).length,
+      pending_calls: this.#pending.size,
     };
   }
 
@@ -85,7 +93,7 @@ export class PeerClient implements ToolProvider {
   attach(initializeParams: Record<string, unknown>): number {
     const state = this.state();
     this.#failPending("Connection was replaced");
-    const next: PeerState = { ...state, generation: state.generation + 1, attached: true, visible: false, calls: {} };
+    const next: PeerState = { ...state, generation: state.generation + 1, attached: true, visible: false };
     this.#startHandshake(next, initializeParams);
     this.ports.onToolsChanged?.();
     return next.generation;
@@ -101,7 +109,7 @@ export class PeerClient implements ToolProvider {
   detach(reason: string): void {
     const state = this.state();
     this.#failPending(reason);
-    this.ports.save({ ...state, attached: false, phase: "detached", visible: false, handshake: null, partial: [], calls: {} });
+    this.ports.save({ ...state, attached: false, phase: "detached", visible: false, handshake: null, partial: [] });
     if (state.visible) this.ports.onToolsChanged?.();
   }
 
@@ -159,12 +167,11 @@ export class PeerClient implements ToolProvider {
     const tool = state.tools[index];
     if (!tool) return fail("tool_not_found", `Tool '${name}' is not available in this session`);
     if (!state.attached || !state.visible) return fail("device_unavailable", this.#unavailable());
-    const id = state.next_id;
-    const deadline = this.ports.now() + this.ports.callTimeoutMs;
-    this.ports.save({ ...state, next_id: id + 1, calls: { ...state.calls, [id]: { name: tool.name, deadline_ms: deadline } } });
+    const { id, reserved } = this.#allocate(state);
+    if (reserved !== state.next_id) this.ports.save({ ...state, next_id: reserved });
     const reply = new Promise<Result<ToolResult>>((resolve) => {
       const timer = setTimeout(() => this.#timeOut(id, tool.name), this.ports.callTimeoutMs);
-      this.#pending.set(id, { resolve, timer });
+      this.#pending.set(id, { name: tool.name, resolve, timer });
     });
     // Forwarded exactly as given: the peer validates its own arguments and says what is wrong.
     if (!this.ports.send(toolsCallRequest(id, tool.name, args))) this.#settle(id, fail("device_unavailable", this.#unavailable()));
@@ -180,13 +187,18 @@ export class PeerClient implements ToolProvider {
     this.#settle(id, fail("timeout", `No answer to ${name} within ${this.ports.callTimeoutMs} ms`));
   }
 
+  /**
+   * The next id, and the reservation to store with the next save: unchanged while the block lasts, one block
+   * further when it runs out.
+   */
+  #allocate(state: PeerState): { id: number; reserved: number } {
+    const id = this.#nextId ?? state.next_id;
+    this.#nextId = id + 1;
+    return { id, reserved: id < state.next_id ? state.next_id : id + ID_BLOCK };
+  }
+
   /** Resolves a call once and forgets it, so a late or duplicate reply finds nothing to resolve. */
   #settle(id: number, result: Result<ToolResult>): void {
-    const state = this.state();
-    if (String(id) in state.calls) {
-      const { [String(id)]: _done, ...calls } = state.calls;
-      this.ports.save({ ...state, calls });
-    }
     const pending = this.#pending.get(id);
     if (!pending) return;
     this.#pending.delete(id);
@@ -216,9 +228,9 @@ export class PeerClient implements ToolProvider {
     const handshake = state.handshake;
     if (handshake?.kind === "initialize" && reply.id === INITIALIZE_ID) return this.#onInitialized(state, reply);
     if (handshake?.kind === "list" && reply.id === handshake.id) return this.#onPage(state, reply);
-    const call = state.calls[String(reply.id)];
-    // A call whose caller is gone (the object was evicted meanwhile) is simply forgotten by #settle.
+    const call = this.#pending.get(reply.id);
     if (call) return this.#settle(reply.id, ok(this.dialect.toResult(call.name, reply)));
+    // Late (timed out), duplicate, unknown, or its caller is gone (the object was evicted meanwhile).
     this.count("ignored_replies");
   }
 
@@ -254,9 +266,9 @@ export class PeerClient implements ToolProvider {
   }
 
   #requestPage(state: PeerState, cursor: string | undefined, pages: number): void {
-    const id = state.next_id;
+    const { id, reserved } = this.#allocate(state);
     const handshake = { kind: "list" as const, id, pages, deadline_ms: this.ports.now() + this.ports.listTimeoutMs, ...(cursor ? { cursor } : {}) };
-    this.ports.save({ ...state, next_id: id + 1, handshake });
+    this.ports.save({ ...state, next_id: reserved, handshake });
     this.ports.send(toolsListRequest(id, cursor));
   }
 

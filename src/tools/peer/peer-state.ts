@@ -16,7 +16,10 @@ export const PeerState = z.object({
   generation: z.int(),
   attached: z.boolean(),
   phase: RelayPhase,
-  /** Next JSON-RPC id to allocate; 1 is reserved for initialize. */
+  /**
+   * JSON-RPC ids below this may have been used: after an eviction, allocation resumes here. Ids are reserved in
+   * blocks (peer-client.ts), so a call does not have to write storage to get one; 1 is initialize's.
+   */
   next_id: z.int().min(2),
   server_info: z.json().nullable(),
   handshake: Handshake.nullable(),
@@ -26,8 +29,6 @@ export const PeerState = z.object({
   tools: z.array(PeerTool),
   /** Whether `tools` is offered to the LLM: false from a disconnect until the next complete listing. */
   visible: z.boolean(),
-  /** Calls in flight by id: a reply is accepted only for one of these. */
-  calls: z.record(z.string(), z.object({ name: z.string(), deadline_ms: z.number() })),
   counters: z.object({ malformed_frames: z.int(), dropped_frames: z.int(), ignored_replies: z.int() }),
 });
 export type PeerState = z.infer<typeof PeerState>;
@@ -43,7 +44,6 @@ export function initialPeerState(): PeerState {
     partial: [],
     tools: [],
     visible: false,
-    calls: {},
     counters: { malformed_frames: 0, dropped_frames: 0, ignored_replies: 0 },
   };
 }
