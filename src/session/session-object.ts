@@ -74,6 +74,8 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
   readonly #relay: RelayChannel;
   readonly #record: StoredValue<SessionRecord>;
   readonly #deviceState: StoredValue<PeerState>;
+  /** When the alarm is set for, as this instance last armed or read it; unknown after a fire or eviction. */
+  #armedAt: number | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -229,6 +231,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
 
   /** One alarm serves two deadlines: the device handshake's, and the session's idle expiry. */
   override async alarm(): Promise<void> {
+    this.#armedAt = undefined;
     if (!this.#ready.ok) return;
     const { service, device } = this.#ready.value;
     const record = service.record();
@@ -285,9 +288,17 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     const deadlines = [service.expiresAtMs(record.value), device.handshakeDeadline()].filter((t): t is number => t !== undefined);
     const next = Math.min(...deadlines);
     // Activity only moves the idle deadline later, and alarm() re-checks every deadline and re-arms, so an
-    // alarm still due before `next` is kept: no alarm write on every call and every device frame.
+    // alarm still due before `next` is kept: no alarm write on every call and every device frame. The time
+    // this instance armed spares even the read (alarm() forgets it: a fired alarm is gone).
+    const keeps = (armed: number | null | undefined): armed is number => armed != null && armed > Date.now() && armed <= next;
+    if (keeps(this.#armedAt)) return;
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > next || current <= Date.now()) await this.ctx.storage.setAlarm(next);
+    if (keeps(current)) {
+      this.#armedAt = current;
+      return;
+    }
+    await this.ctx.storage.setAlarm(next);
+    this.#armedAt = next;
   }
 
   /** One structured log line and the metrics of every tool execution. Never arguments or results. */
@@ -325,6 +336,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     }
     this.#relay.closeAll(4000, `session ${reason}`);
     await this.ctx.storage.deleteAlarm();
+    this.#armedAt = undefined;
     await this.ctx.storage.deleteAll();
     this.#record.forget();
     this.#deviceState.forget();

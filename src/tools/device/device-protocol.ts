@@ -15,7 +15,9 @@ const TAKE_PHOTO = "self.camera.take_photo";
 export const Envelope = z.object({
   session_id: z.string().optional(),
   type: z.literal("mcp"),
-  payload: z.record(z.string(), z.json()),
+  // Frames come out of JSON.parse, so the payload is JSON by construction; the JSON-RPC layer (jsonrpc.ts)
+  // checks the parts it uses. A deep z.json() here would walk every reply twice (a listing page: 8 KB).
+  payload: z.record(z.string(), z.unknown()),
 });
 export type Envelope = z.infer<typeof Envelope>;
 
