@@ -10,7 +10,9 @@ if (!existsSync(".dev.vars")) {
 
 const child = spawn("wrangler", ["dev", "--ip", "127.0.0.1", "--port", process.env.PORT ?? "8787", ...process.argv.slice(2)], {
   stdio: "inherit",
-  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  // No usage metrics, and no fetch of the Request.cf placeholder from workers.cloudflare.com: loopback only
+  // (set CLOUDFLARE_CF_FETCH_ENABLED=true to get a real Request.cf object on a machine with internet).
+  env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", ...process.env },
 });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));

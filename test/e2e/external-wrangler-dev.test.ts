@@ -59,7 +59,7 @@ beforeAll(async () => {
       `MCP_CONFIG:${JSON.stringify(config)}`,
     ],
     // Its own process group: wrangler spawns workerd, and both must go when the test ends.
-    { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" } },
+    { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "1" } },
   );
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
