@@ -22,28 +22,28 @@ export function bearerToken(header: string | null | undefined): string | undefin
 }
 
 /**
- * Digests of the configured tokens, per isolate: they only change with a deploy, and hashing them on every
- * request was measurable (docs/benchmarks.md). Pure data, keyed by the token itself.
+ * Digests per isolate, keyed by the token: configured tokens change only with a deploy, and a gateway presents
+ * the same token on every request, so each is hashed once (a digest per request was measurable,
+ * docs/benchmarks.md). Bounded: a flood of wrong tokens only churns it. The comparison itself stays
+ * constant-time, on digests.
  */
-const digests = new Map<string, Promise<ArrayBuffer>>();
+const digests = new Map<string, ArrayBuffer>();
+const MAX_DIGESTS = 256;
 
-function configuredDigest(token: string): Promise<ArrayBuffer> {
-  let digest = digests.get(token);
-  if (!digest) {
-    if (digests.size > 64) digests.clear();
-    digest = sha256(token);
-    digests.set(token, digest);
-  }
+async function remember(token: string): Promise<ArrayBuffer> {
+  const digest = await sha256(token);
+  if (digests.size >= MAX_DIGESTS) digests.clear();
+  digests.set(token, digest);
   return digest;
 }
 
 /** Constant-time check of `presented` against every accepted token. No tokens configured: always false. */
 export async function isAcceptedToken(presented: string | undefined, accepted: readonly string[]): Promise<boolean> {
   if (presented === undefined || accepted.length === 0) return false;
-  const presentedHash = await sha256(presented);
+  const presentedHash = digests.get(presented) ?? (await remember(presented));
   let match = false;
   for (const token of accepted) {
-    const equal = crypto.subtle.timingSafeEqual(presentedHash, await configuredDigest(token));
+    const equal = crypto.subtle.timingSafeEqual(presentedHash, digests.get(token) ?? (await remember(token)));
     match = match || equal;
   }
   return match;
