@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { deviceDialect } from "../device/device-protocol";
 import type { JsonRpcOutbound } from "./jsonrpc";
 import { ID_BLOCK, PeerClient } from "./peer-client";
@@ -136,5 +136,28 @@ describe("PeerClient", () => {
     resumed.client.receive({ jsonrpc: "2.0", id: 2 + ID_BLOCK, result: { content: [{ type: "text", text: "ok" }] } });
     expect((await pending).ok).toBe(true);
     expect(resumed.stored()!.next_id).toBe(2 + 2 * ID_BLOCK);
+  });
+
+  it("watches calls in flight with one timer, and still times out each call that is not answered", async () => {
+    const { client, sent } = harness(40);
+    client.attach({});
+    client.receive({ jsonrpc: "2.0", id: 1, result: {} });
+    client.receive({ jsonrpc: "2.0", id: 2, result: { tools: [tool("self.a")] } });
+    const timers = vi.spyOn(globalThis, "setTimeout");
+    try {
+      for (let i = 0; i < 10; i++) {
+        const pending = client.call("self_a", {});
+        const request = sent.at(-1) as { id: number };
+        client.receive({ jsonrpc: "2.0", id: request.id, result: { content: [{ type: "text", text: "ok" }] } });
+        expect((await pending).ok).toBe(true);
+      }
+      expect(timers).toHaveBeenCalledTimes(1);
+      // An unanswered call behind the watched (long answered) one still gets its timeout.
+      const unanswered = await client.call("self_a", {});
+      expect(unanswered.ok ? null : unanswered.error.code).toBe("timeout");
+      expect(client.status().pending_calls).toBe(0);
+    } finally {
+      timers.mockRestore();
+    }
   });
 });

@@ -58,12 +58,19 @@ interface PendingCall {
   /** The peer's own tool name, for mapping the reply. */
   name: string;
   resolve(result: Result<ToolResult>): void;
-  timer: ReturnType<typeof setTimeout>;
+  deadline_ms: number;
 }
 
 export class PeerClient implements ToolProvider {
   readonly source: ToolSource;
+  /** Calls in flight, oldest first: every call gets the same timeout, so insertion order is deadline order. */
   readonly #pending = new Map<number, PendingCall>();
+  /**
+   * One timer for all calls in flight, set for the oldest one it knows; when it fires it times out that call if
+   * still pending and moves on to the oldest remaining. A steady stream of calls thus costs a timer per timeout
+   * period, not a set and a clear per call. It may outlive the last call by up to one timeout.
+   */
+  #sweep: { id: number; timer: ReturnType<typeof setTimeout> } | undefined;
   /** Next id to hand out; below the stored reservation `next_id`. Unknown until the state is first read. */
   #nextId: number | undefined;
 
@@ -170,8 +177,8 @@ export class PeerClient implements ToolProvider {
     const { id, reserved } = this.#allocate(state);
     if (reserved !== state.next_id) this.ports.save({ ...state, next_id: reserved });
     const reply = new Promise<Result<ToolResult>>((resolve) => {
-      const timer = setTimeout(() => this.#timeOut(id, tool.name), this.ports.callTimeoutMs);
-      this.#pending.set(id, { name: tool.name, resolve, timer });
+      this.#pending.set(id, { name: tool.name, resolve, deadline_ms: this.ports.now() + this.ports.callTimeoutMs });
+      if (!this.#sweep) this.#watch(id, this.ports.callTimeoutMs);
     });
     // Forwarded exactly as given: the peer validates its own arguments and says what is wrong.
     if (!this.ports.send(toolsCallRequest(id, tool.name, args))) this.#settle(id, fail("device_unavailable", this.#unavailable()));
@@ -180,6 +187,19 @@ export class PeerClient implements ToolProvider {
 
   #unavailable(): string {
     return this.dialect.source === "device" ? "No device relay is attached to this session" : "The tool provider is not connected";
+  }
+
+  #watch(id: number, delayMs: number): void {
+    this.#sweep = { id, timer: setTimeout(() => this.#expire(id), Math.max(0, delayMs)) };
+  }
+
+  /** The watched call's time is up: time it out if it is still pending, then watch the oldest remaining one. */
+  #expire(id: number): void {
+    this.#sweep = undefined;
+    const call = this.#pending.get(id);
+    if (call) this.#timeOut(id, call.name);
+    const [next] = this.#pending;
+    if (next) this.#watch(next[0], next[1].deadline_ms - this.ports.now());
   }
 
   #timeOut(id: number, name: string): void {
@@ -202,13 +222,13 @@ export class PeerClient implements ToolProvider {
     const pending = this.#pending.get(id);
     if (!pending) return;
     this.#pending.delete(id);
-    clearTimeout(pending.timer);
     pending.resolve(result);
   }
 
   #failPending(reason: string): void {
+    clearTimeout(this.#sweep?.timer);
+    this.#sweep = undefined;
     for (const [id, pending] of this.#pending) {
-      clearTimeout(pending.timer);
       pending.resolve({ ok: false, error: appError("device_unavailable", reason) });
       this.#pending.delete(id);
     }
