@@ -17,9 +17,15 @@ export type JsonRpcRequest = { jsonrpc: "2.0"; id: number; method: string; param
 export type JsonRpcNotification = { jsonrpc: "2.0"; method: string; params?: Record<string, unknown> };
 export type JsonRpcOutbound = JsonRpcRequest | JsonRpcNotification;
 
+/**
+ * A reply's `result` is JSON by construction (frames come out of JSON.parse); the mapping below checks the
+ * parts it reads. Typed as JSON without a deep walk of every reply.
+ */
+const ParsedJson = z.custom<z.infer<ReturnType<typeof z.json>>>((value) => value !== undefined);
+
 /** Replies carry integer ids; xiaozhi devices send errors with a message and no code. */
 export const PeerResponse = z.union([
-  z.object({ id: z.int(), result: z.json() }),
+  z.object({ id: z.int(), result: ParsedJson }),
   z.object({ id: z.int(), error: z.object({ message: z.string().default("Unknown error"), code: z.number().optional() }) }),
 ]);
 export type PeerResponse = z.infer<typeof PeerResponse>;

@@ -71,6 +71,8 @@ export class PeerClient implements ToolProvider {
    * period, not a set and a clear per call. It may outlive the last call by up to one timeout.
    */
   #sweep: { id: number; timer: ReturnType<typeof setTimeout> } | undefined;
+  /** The LLM's view of the last tool list seen: the stored state is immutable, so its identity is the key. */
+  #described: { tools: readonly PeerTool[]; descriptors: ToolDescriptor[] } | undefined;
   /** Next id to hand out; below the stored reservation `next_id`. Unknown until the state is first read. */
   #nextId: number | undefined;
 
@@ -91,7 +93,7 @@ export class PeerClient implements ToolProvider {
       attached: state.attached,
       phase: state.phase,
       server_info: state.server_info,
-      tool_count: state.visible ? this.dialect.describe(state.tools).length : 0,
+      tool_count: state.visible ? this.#describe(state.tools).length : 0,
       pending_calls: this.#pending.size,
     };
   }
@@ -161,16 +163,16 @@ export class PeerClient implements ToolProvider {
 
   async list(): Promise<ToolDescriptor[]> {
     const state = this.state();
-    return state.visible ? this.dialect.describe(state.tools) : [];
+    return state.visible ? this.#describe(state.tools) : [];
   }
 
   claims(name: string): boolean {
-    return this.dialect.describe(this.state().tools).some((tool) => tool.name === name);
+    return this.#describe(this.state().tools).some((tool) => tool.name === name);
   }
 
   async call(name: string, args: ToolArgs): Promise<Result<ToolResult>> {
     const state = this.state();
-    const index = this.dialect.describe(state.tools).findIndex((tool) => tool.name === name);
+    const index = this.#describe(state.tools).findIndex((tool) => tool.name === name);
     const tool = state.tools[index];
     if (!tool) return fail("tool_not_found", `Tool '${name}' is not available in this session`);
     if (!state.attached || !state.visible) return fail("device_unavailable", this.#unavailable());
@@ -183,6 +185,11 @@ export class PeerClient implements ToolProvider {
     // Forwarded exactly as given: the peer validates its own arguments and says what is wrong.
     if (!this.ports.send(toolsCallRequest(id, tool.name, args))) this.#settle(id, fail("device_unavailable", this.#unavailable()));
     return reply;
+  }
+
+  #describe(tools: readonly PeerTool[]): ToolDescriptor[] {
+    if (this.#described?.tools !== tools) this.#described = { tools, descriptors: this.dialect.describe(tools) };
+    return this.#described.descriptors;
   }
 
   #unavailable(): string {
