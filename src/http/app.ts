@@ -3,7 +3,7 @@
  * Every error leaves through one renderer, so REST and tRPC carry the same stable codes.
  */
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { appError, toAppError, AppException } from "../core/errors";
 import { configFromEnv } from "../env-config";
@@ -58,14 +58,7 @@ for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
     c.set("service", sessionDirectory(c.env.SESSIONS, c.var.requestId));
     await next();
   });
-  app.use(prefix, (c, next) =>
-    bodyLimit({
-      maxSize: c.var.config.limits.max_body_bytes,
-      onError: () => {
-        throw new AppException(appError("payload_too_large", `Body exceeds ${c.var.config.limits.max_body_bytes} bytes`));
-      },
-    })(c, next),
-  );
+  app.use(prefix, (c, next) => bodyLimitOf(c.var.config.limits.max_body_bytes)(c, next));
 }
 
 app.route("/", opsRoutes);
@@ -90,6 +83,22 @@ app.all("/trpc/*", (c) =>
     },
   }),
 );
+
+/** One body-limit middleware per configured size, built once per isolate rather than on every request. */
+const limiters = new Map<number, MiddlewareHandler>();
+function bodyLimitOf(maxSize: number): MiddlewareHandler {
+  let limiter = limiters.get(maxSize);
+  if (!limiter) {
+    limiter = bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new AppException(appError("payload_too_large", `Body exceeds ${maxSize} bytes`));
+      },
+    });
+    limiters.set(maxSize, limiter);
+  }
+  return limiter;
+}
 
 function isMcpPath(path: string): boolean {
   return path === "/mcp" || /^\/api\/v1\/mcp\/sessions\/[^/]+\/mcp$/.test(path);

@@ -64,10 +64,12 @@ let pending: PendingBatch | undefined;
 
 function send(env: Env, batch: MetricsBatchInput, waitUntil: WaitUntil): void {
   try {
-    const stub = metricsStub(env);
-    if (stub === undefined) return;
+    if (env.METRICS === undefined) return;
     if (pending && KINDS.some((kind) => pending![kind].length + (batch[kind]?.length ?? 0) > MAX_BATCH_ITEMS)) pending = undefined;
     if (!pending) {
+      // A stub only for the call that opens a batch (getByName derives the object id on every call).
+      const stub = metricsStub(env);
+      if (stub === undefined) return;
       const opened: PendingBatch = { tool_calls: [], http: [], sessions: [] };
       pending = opened;
       // Delivered from the waitUntil of the call that opened the batch, with that call's stub.
