@@ -3,19 +3,20 @@
  * forbids code generation from strings, as production does) reaching a real server-everything over
  * Streamable HTTP, listing and calling `get-structured-content`, a tool that declares an outputSchema.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startEverythingServer, type EverythingServer } from "../fixtures/upstream-servers";
+import { freePort as freeServerPort, startWrangler, type RunningServer } from "../../bench/lib/processes.mjs";
+import { startEverythingServer, type EverythingServer } from "../fixtures/upstream-servers";
 
 const TOKEN = "e2e-token";
 let everything: EverythingServer;
-let wrangler: ChildProcess | undefined;
+let wrangler: RunningServer | undefined;
 let base = "";
 let persistDir = "";
-let output = "";
+/** wrangler dev's output so far (stdout and stderr go to its log file). */
+const output = () => (wrangler ? readFileSync(wrangler.logFile, "utf8").slice(-20_000) : "");
 
 async function api(path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(`${base}${path}`, {
@@ -34,71 +35,25 @@ async function api(path: string, body?: unknown): Promise<{ status: number; body
 
 beforeAll(async () => {
   everything = await startEverythingServer();
-  const port = await freePort();
-  const inspectorPort = await freePort();
   persistDir = mkdtempSync(join(tmpdir(), "xiaozhi-e2e-"));
-  base = `http://127.0.0.1:${port}`;
+  const root = resolve(import.meta.dirname, "..", "..");
   const config = { mcpServers: { everything: { url: everything.url, transport: "streamable-http", timeout_ms: 10_000 } } };
-  wrangler = spawn(
-    process.execPath,
-    [
-      "node_modules/wrangler/bin/wrangler.js",
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspectorPort),
-      "--persist-to",
-      persistDir,
-      "--show-interactive-dev-session=false",
-      "--var",
-      `MCP_SERVICE_TOKEN:${TOKEN}`,
-      "--var",
-      `MCP_CONFIG:${JSON.stringify(config)}`,
-    ],
-    // Its own process group: wrangler spawns workerd, and both must go when the test ends.
-    { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "1" } },
-  );
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  };
-  wrangler.stdout?.on("data", collect);
-  wrangler.stderr?.on("data", collect);
-
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited (${wrangler.exitCode}):\n${output}`);
-    try {
-      const health = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      if (health.ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`wrangler dev did not answer /healthz in 90 s:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  // The `wrangler dev` command itself (not the vitest pool), with the same start/stop helper as the bench.
+  wrangler = await startWrangler({
+    name: "e2e",
+    root,
+    config: join(root, "wrangler.jsonc"),
+    port: await freeServerPort(),
+    persistTo: join(persistDir, "state"),
+    logFile: join(persistDir, "wrangler.log"),
+    vars: { MCP_SERVICE_TOKEN: TOKEN, MCP_CONFIG: JSON.stringify(config) },
+    runtime: "cli",
+  });
+  base = wrangler.url;
 });
 
 afterAll(async () => {
-  if (wrangler?.pid !== undefined && wrangler.exitCode === null) {
-    const exited = new Promise((resolve) => wrangler!.once("exit", resolve));
-    try {
-      process.kill(-wrangler.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-wrangler!.pid!, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }, 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await wrangler?.stop();
   await everything?.stop();
   if (persistDir) rmSync(persistDir, { recursive: true, force: true });
 });
@@ -106,16 +61,16 @@ afterAll(async () => {
 describe("external MCP server under wrangler dev", () => {
   it("lists and calls get-structured-content (declares an outputSchema) through the service", async () => {
     const bound = await api("/api/v1/mcp/sessions/e2e-1/bind", { device_id: "aa:bb:cc:dd:ee:ff" });
-    expect(bound.status, JSON.stringify(bound.body) + output).toBe(200);
+    expect(bound.status, JSON.stringify(bound.body) + output()).toBe(200);
 
     const listed = await api("/api/v1/mcp/tools?session_id=e2e-1");
     expect(listed.status, JSON.stringify(listed.body)).toBe(200);
     const tool = listed.body.tools.find((t: { name: string }) => t.name === "mcp_get-structured-content");
-    expect(tool, `tools: ${listed.body.tools.map((t: { name: string }) => t.name).join(", ")}\n${output}`).toBeDefined();
+    expect(tool, `tools: ${listed.body.tools.map((t: { name: string }) => t.name).join(", ")}\n${output()}`).toBeDefined();
     expect(tool.input_schema).toMatchObject({ type: "object", properties: { location: { enum: ["New York", "Chicago", "Los Angeles"] } } });
 
     const called = await api("/api/v1/mcp/tools/mcp_get-structured-content/execute", { session_id: "e2e-1", arguments: { location: "New York" } });
-    expect(called.status, JSON.stringify(called.body) + output).toBe(200);
+    expect(called.status, JSON.stringify(called.body) + output()).toBe(200);
     expect(called.body).toMatchObject({ success: true, action: "req_llm" });
     expect(JSON.parse(called.body.result)).toEqual({ temperature: 33, conditions: "Cloudy", humidity: 82 });
 
@@ -130,6 +85,6 @@ describe("external MCP server under wrangler dev", () => {
       expect.objectContaining({ name: "everything", state: "healthy", transport: "streamable-http", last_error: null }),
     ]);
     expect(servers.body.servers[0].tool_count).toBeGreaterThan(5);
-    expect(output).not.toMatch(/Code generation from strings disallowed/);
+    expect(output()).not.toMatch(/Code generation from strings disallowed/);
   });
 });
