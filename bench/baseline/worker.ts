@@ -100,30 +100,24 @@ export class BaselineObject extends DurableObject<BaselineEnv> {
   }
 }
 
+async function readBody(request: Request): Promise<CallBody | undefined> {
+  try {
+    return (await request.json()) as CallBody;
+  } catch {
+    return undefined;
+  }
+}
+
 export default {
   async fetch(request, env): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === "/healthz" || url.pathname === "/") return Response.json({ status: "ok" });
-    if (url.pathname === "/call" && request.method === "POST") {
-      let body: CallBody;
-      try {
-        body = (await request.json()) as CallBody;
-      } catch {
-        return Response.json({ error: "invalid JSON" }, { status: 400 });
-      }
-      const id = typeof body.id === "string" && body.id !== "" ? body.id : "baseline";
-      const result = await env.BASELINE.getByName(id).hit(body);
-      return Response.json(result);
-    }
-    if (url.pathname === "/relay" && request.method === "POST") {
-      let body: CallBody;
-      try {
-        body = (await request.json()) as CallBody;
-      } catch {
-        return Response.json({ error: "invalid JSON" }, { status: 400 });
-      }
-      const id = typeof body.id === "string" && body.id !== "" ? body.id : "relay";
-      const outcome = await env.BASELINE.getByName(id).relay(body);
+    if ((url.pathname === "/call" || url.pathname === "/relay") && request.method === "POST") {
+      const body = await readBody(request);
+      if (!body) return Response.json({ error: "invalid JSON" }, { status: 400 });
+      const object = env.BASELINE.getByName(typeof body.id === "string" && body.id !== "" ? body.id : url.pathname === "/call" ? "baseline" : "relay");
+      if (url.pathname === "/call") return Response.json(await object.hit(body));
+      const outcome = await object.relay(body);
       return Response.json(outcome, { status: outcome.ok ? 200 : 503 });
     }
     if (url.pathname === "/ws") {

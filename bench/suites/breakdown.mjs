@@ -5,9 +5,8 @@
 import { BENCH_TOKEN } from "../lib/context.mjs";
 import { expectJson } from "../lib/http.mjs";
 import { bindSessions, sessionIds } from "../lib/sessions.mjs";
+import { baselineCallTarget, restLocalTimeOk, restLocalTimeTarget } from "../lib/targets.mjs";
 
-const EXECUTE = "/api/v1/mcp/tools/local_get_time/execute";
-const restOk = (body) => body.success === true && body.action === "req_llm";
 
 /** @type {import("../lib/suite.mjs").Suite} */
 export default {
@@ -37,13 +36,7 @@ export default {
     return {
       baseline: "baseline",
       targets: [
-        {
-          name: "baseline",
-          description: "trivial Worker -> Durable Object -> one kv.put (bench/baseline), as in the foundation suite",
-          async callOnce(conn) {
-            expectJson(await base.post("/call", { id: baseIds[conn], arguments: {} }), (body) => body.ok === true, "baseline");
-          },
-        },
+        baselineCallTarget(base, baseIds, "baseline", "trivial Worker -> Durable Object -> one kv.put (bench/baseline), as in the foundation suite"),
         {
           name: "do-put",
           description: "profile worker: JSON parse -> the service's SessionObject class, a bench-only method doing one kv.put (no service logic)",
@@ -57,32 +50,24 @@ export default {
           async callOnce(conn) {
             expectJson(
               await lean.post("/direct/execute", { session_id: leanSessions[conn], tool_name: "local_get_time", arguments: {} }),
-              (body) => body.ok === true && restOk(body.value),
+              (body) => body.ok === true && restLocalTimeOk(body.value),
               "do-execute",
             );
           },
         },
-        {
-          name: "rest-lean",
-          description: "profile worker: the full REST call through the service's Hono app, without log lines and without metrics/analytics",
-          async callOnce(conn) {
-            expectJson(await lean.post(EXECUTE, { session_id: leanSessions[conn], arguments: {} }), restOk, "rest-lean");
-          },
-        },
-        {
-          name: "rest-quiet",
-          description: "profile worker: the full REST call with metrics (METRICS object RPCs, Analytics Engine point) but without log lines",
-          async callOnce(conn) {
-            expectJson(await quiet.post(EXECUTE, { session_id: quietSessions[conn], arguments: {} }), restOk, "rest-quiet");
-          },
-        },
-        {
-          name: "rest",
-          description: "the service itself (as in the foundation suite): full REST call with its log lines and metrics",
-          async callOnce(conn) {
-            expectJson(await api.post(EXECUTE, { session_id: sessions[conn], arguments: {} }), restOk, "rest");
-          },
-        },
+        restLocalTimeTarget(
+          lean,
+          leanSessions,
+          "rest-lean",
+          "profile worker: the full REST call through the service's Hono app, without log lines and without metrics/analytics",
+        ),
+        restLocalTimeTarget(
+          quiet,
+          quietSessions,
+          "rest-quiet",
+          "profile worker: the full REST call with metrics (METRICS object RPCs, Analytics Engine point) but without log lines",
+        ),
+        restLocalTimeTarget(api, sessions, "rest", "the service itself (as in the foundation suite): full REST call with its log lines and metrics"),
       ],
     };
   },

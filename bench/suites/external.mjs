@@ -11,6 +11,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { BENCH_TOKEN } from "../lib/context.mjs";
 import { expectJson } from "../lib/http.mjs";
 import { bindSessions, sessionIds } from "../lib/sessions.mjs";
+import { baselineCallTarget } from "../lib/targets.mjs";
 // Node runs the TypeScript fixture directly (type stripping); it is the same server the tests use.
 import { startEverythingServer } from "../../test/fixtures/upstream-servers.ts";
 
@@ -56,13 +57,12 @@ export default {
             if (result.content?.[0]?.text !== "Echo: bench") throw new Error(`direct: ${JSON.stringify(result).slice(0, 200)}`);
           },
         },
-        {
-          name: "floor",
-          description: "reference: POST /call to bench/baseline (HTTP -> trivial Worker -> Durable Object RPC, one storage write): the local runtime's floor for any request",
-          async callOnce(conn) {
-            expectJson(await baseline.post("/call", { id: floorIds[conn], arguments: {} }), (body) => body.ok === true, "floor");
-          },
-        },
+        baselineCallTarget(
+          baseline,
+          floorIds,
+          "floor",
+          "reference: POST /call to bench/baseline (HTTP -> trivial Worker -> Durable Object RPC, one storage write): the local runtime's floor for any request",
+        ),
         {
           name: "service",
           description: "POST /api/v1/mcp/tools/mcp_echo/execute {message} through the service to the same upstream",

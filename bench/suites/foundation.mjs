@@ -3,6 +3,7 @@
 import { BENCH_TOKEN } from "../lib/context.mjs";
 import { expectJson } from "../lib/http.mjs";
 import { bindSessions, sessionIds } from "../lib/sessions.mjs";
+import { baselineCallTarget, restLocalTimeTarget } from "../lib/targets.mjs";
 
 /** @type {import("../lib/suite.mjs").Suite} */
 export default {
@@ -24,25 +25,18 @@ export default {
       baseline: "baseline",
       aimTargets: ["rest", "trpc"],
       targets: [
-        {
-          name: "baseline",
-          description:
-            "POST /call {id, arguments} to bench/baseline: Worker parses JSON, calls a Durable Object (by name, one per connection) over RPC, the object does one ctx.storage.kv.put, Worker replies JSON",
-          async callOnce(conn) {
-            expectJson(await base.post("/call", { id: baseIds[conn], arguments: {} }), (body) => body.ok === true, "baseline");
-          },
-        },
-        {
-          name: "rest",
-          description: "POST /api/v1/mcp/tools/local_get_time/execute {session_id, arguments:{}} with the bearer token (one bound session per connection)",
-          async callOnce(conn) {
-            expectJson(
-              await api.post("/api/v1/mcp/tools/local_get_time/execute", { session_id: sessions[conn], arguments: {} }),
-              (body) => body.success === true && body.action === "req_llm",
-              "rest",
-            );
-          },
-        },
+        baselineCallTarget(
+          base,
+          baseIds,
+          "baseline",
+          "POST /call {id, arguments} to bench/baseline: Worker parses JSON, calls a Durable Object (by name, one per connection) over RPC, the object does one ctx.storage.kv.put, Worker replies JSON",
+        ),
+        restLocalTimeTarget(
+          api,
+          sessions,
+          "rest",
+          "POST /api/v1/mcp/tools/local_get_time/execute {session_id, arguments:{}} with the bearer token (one bound session per connection)",
+        ),
         {
           name: "trpc",
           description: "POST /trpc/executeTool {tool_name, session_id, arguments:{}} (plain JSON, non-batched) with the bearer token",

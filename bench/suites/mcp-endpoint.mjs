@@ -1,8 +1,8 @@
 // MCP endpoint suite (issue 5): `tools/call` of local_get_time through the session's Streamable HTTP MCP
 // endpoint, against the same call through REST. Both go Worker -> session Durable Object -> the same core.
 import { BENCH_TOKEN } from "../lib/context.mjs";
-import { expectJson } from "../lib/http.mjs";
 import { bindSessions, sessionIds } from "../lib/sessions.mjs";
+import { restLocalTimeTarget } from "../lib/targets.mjs";
 
 const ACCEPT = "application/json, text/event-stream";
 
@@ -67,17 +67,7 @@ export default {
     return {
       baseline: "rest",
       targets: [
-        {
-          name: "rest",
-          description: "POST /api/v1/mcp/tools/local_get_time/execute {session_id, arguments:{}} (one bound session per connection)",
-          async callOnce(conn) {
-            expectJson(
-              await api.post("/api/v1/mcp/tools/local_get_time/execute", { session_id: sessions[conn], arguments: {} }),
-              (body) => body.success === true && body.action === "req_llm",
-              "rest",
-            );
-          },
-        },
+        restLocalTimeTarget(api, sessions, "rest", "POST /api/v1/mcp/tools/local_get_time/execute {session_id, arguments:{}} (one bound session per connection)"),
         {
           name: "mcp",
           description:

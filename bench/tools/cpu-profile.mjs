@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { BENCH_TOKEN, createContext } from "../lib/context.mjs";
 import { actAsDevice, openSocket, waitReady } from "../lib/fake-device.mjs";
+import { EXECUTE_LOCAL_TIME } from "../lib/targets.mjs";
 import { expectJson } from "../lib/http.mjs";
 import { stopAll } from "../lib/processes.mjs";
 import { bindSessions, sessionIds } from "../lib/sessions.mjs";
@@ -44,7 +45,7 @@ if (flags.analyze) {
 }
 if (typeof WebSocket === "undefined") throw new Error("needs Node 22 (global WebSocket): run with `npx node bench/tools/cpu-profile.mjs`");
 
-const EXECUTE = "/api/v1/mcp/tools/local_get_time/execute";
+const EXECUTE = EXECUTE_LOCAL_TIME;
 const TARGETS = {
   rest: { server: "service", mode: undefined, prefix: "bench", path: EXECUTE },
   trpc: { server: "service", mode: undefined, prefix: "bench", path: "/trpc/executeTool" },

@@ -21,7 +21,7 @@ export type JsonRpcOutbound = JsonRpcRequest | JsonRpcNotification;
  * A reply's `result` is JSON by construction (frames come out of JSON.parse); the mapping below checks the
  * parts it reads. Typed as JSON without a deep walk of every reply.
  */
-const ParsedJson = z.custom<z.infer<ReturnType<typeof z.json>>>((value) => value !== undefined);
+const ParsedJson = z.custom<z.core.util.JSONType>((value) => value !== undefined);
 
 /** Replies carry integer ids; xiaozhi devices send errors with a message and no code. */
 export const PeerResponse = z.union([

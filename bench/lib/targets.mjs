@@ -1,0 +1,40 @@
+// Targets more than one suite measures: the baseline's trivial Worker -> Durable Object call, and the service's
+// REST execute of `local_get_time`. One definition each, so every suite measures exactly the same call.
+import { expectJson } from "./http.mjs";
+
+export const EXECUTE_LOCAL_TIME = "/api/v1/mcp/tools/local_get_time/execute";
+
+/** A REST `local_get_time` reply is a successful req_llm action. */
+export const restLocalTimeOk = (body) => body.success === true && body.action === "req_llm";
+
+/**
+ * `POST /call {id, arguments:{}}` to bench/baseline: one Durable Object (by name, one per connection) over RPC,
+ * one `kv.put`, a JSON reply.
+ * @param {import("./http.mjs").JsonClient} base client of the baseline server
+ * @param {string[]} ids object name per load-generator connection
+ */
+export function baselineCallTarget(base, ids, name, description) {
+  return {
+    name,
+    description,
+    async callOnce(conn) {
+      expectJson(await base.post("/call", { id: ids[conn], arguments: {} }), (body) => body.ok === true, name);
+    },
+  };
+}
+
+/**
+ * `POST /api/v1/mcp/tools/local_get_time/execute {session_id, arguments:{}}` through a client that carries the
+ * bearer token (and any bench headers).
+ * @param {import("./http.mjs").JsonClient} api
+ * @param {string[]} sessions bound session per load-generator connection
+ */
+export function restLocalTimeTarget(api, sessions, name, description) {
+  return {
+    name,
+    description,
+    async callOnce(conn) {
+      expectJson(await api.post(EXECUTE_LOCAL_TIME, { session_id: sessions[conn], arguments: {} }), restLocalTimeOk, name);
+    },
+  };
+}
