@@ -1,4 +1,7 @@
-/** Hono's environment for this service: bindings plus what the middleware puts on the context. */
+/**
+ * Hono's environment for this service: bindings plus what the middleware puts on the context.
+ * Read the variables with `c.get(name)`: Hono's `c.var` builds a fresh object of all of them on every access.
+ */
 import type { ServiceConfig } from "../core/config";
 import type { McpService } from "../core/service";
 

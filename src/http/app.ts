@@ -30,7 +30,7 @@ app.use(async (c, next) => {
   const started = Date.now();
   c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
   await next();
-  c.header("x-request-id", c.var.requestId);
+  c.header("x-request-id", c.get("requestId"));
   observeRequest(c, started); // one log line and http_requests_total (src/observability/request-log.ts)
 });
 
@@ -55,10 +55,10 @@ for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
     const config = configFromEnv(c.env);
     if (!config.ok) throw new AppException(config.error);
     c.set("config", config.value);
-    c.set("service", sessionDirectory(c.env.SESSIONS, c.var.requestId));
+    c.set("service", sessionDirectory(c.env.SESSIONS, c.get("requestId")));
     await next();
   });
-  app.use(prefix, (c, next) => bodyLimitOf(c.var.config.limits.max_body_bytes)(c, next));
+  app.use(prefix, (c, next) => bodyLimitOf(c.get("config").limits.max_body_bytes)(c, next));
 }
 
 app.route("/", opsRoutes);
@@ -75,10 +75,10 @@ app.all("/trpc/*", (c) =>
     req: c.req.raw,
     router: appRouter,
     maxBatchSize: 16,
-    createContext: () => ({ service: c.var.service }),
+    createContext: () => ({ service: c.get("service") }),
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") {
-        log("error", "trpc.error", { request_id: c.var.requestId, procedure: path, message: error.message });
+        log("error", "trpc.error", { request_id: c.get("requestId"), procedure: path, message: error.message });
       }
     },
   }),
@@ -109,7 +109,7 @@ app.notFound((c) => errorResponse(appError("route_not_found", `No route for ${c.
 app.onError((thrown, c) => {
   const error = toAppError(thrown);
   if (error.code === "internal") {
-    log("error", "http.error", { request_id: c.var.requestId, path: c.req.path, message: String(thrown) });
+    log("error", "http.error", { request_id: c.get("requestId"), path: c.req.path, message: String(thrown) });
   }
   return errorResponse(error, c.req.path);
 });

@@ -26,5 +26,5 @@ export const deviceRoutes = new Hono<AppEnv>()
     const session_id = parseInput(SessionId, c.req.param("sessionId"), "sessionId");
     const body = parseInput(DeviceFramesBody, await readJson(c), "body");
     const frames = "frames" in body && Array.isArray(body.frames) ? body.frames : [body];
-    return c.json(unwrapResult(await c.var.service.handleDeviceFrames({ session_id, frames })));
+    return c.json(unwrapResult(await c.get("service").handleDeviceFrames({ session_id, frames })));
   });

@@ -27,7 +27,7 @@ function checkOrigin(c: Context<AppEnv>): void {
   } catch {
     throw new AppException(appError("forbidden", "Malformed Origin header"));
   }
-  if (LOOPBACK.has(host) || c.var.config.mcp.allowed_origins.includes(origin)) return;
+  if (LOOPBACK.has(host) || c.get("config").mcp.allowed_origins.includes(origin)) return;
   throw new AppException(appError("forbidden", `Origin ${origin} is not allowed`));
 }
 

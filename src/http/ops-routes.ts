@@ -25,7 +25,7 @@ export const opsRoutes = new Hono<AppEnv>()
   .get("/readyz", async (c) => {
     const config = configFromEnv(c.env);
     const { status, body } = await assessReadiness(config, (valid) => externalServerStates(valid, c.env), READINESS_DEADLINE_MS);
-    if (body.status !== "ready") log("warn", "readiness", { status: body.status, request_id: c.var.requestId });
+    if (body.status !== "ready") log("warn", "readiness", { status: body.status, request_id: c.get("requestId") });
     return c.json(body, status);
   })
   .get("/api/v1/openapi.json", (c) => c.json(openApiDocument()));

@@ -4,6 +4,6 @@ import { externalServerStates } from "../tools/external";
 import type { AppEnv } from "./app-env";
 
 export const serverRoutes = new Hono<AppEnv>().get("/servers", async (c) => {
-  const servers = await externalServerStates(c.var.config, c.env);
+  const servers = await externalServerStates(c.get("config"), c.env);
   return c.json({ servers });
 });

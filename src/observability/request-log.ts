@@ -16,7 +16,7 @@ export function observeRequest(c: Context<AppEnv>, startedMs: number): void {
   const route = c.req.routePath;
   const status = c.res.status;
   log(status >= 500 ? "warn" : "info", "http.request", {
-    request_id: c.var.requestId,
+    request_id: c.get("requestId"),
     method: c.req.method,
     route,
     path: clip(c.req.path, 512),

@@ -41,6 +41,15 @@ describe("local tools (spec §5)", () => {
     expect(await run("local_get_time", {})).toEqual({ success: true, action: "req_llm", result: describeTime(at, "Asia/Shanghai") });
   });
 
+  it("get_time text follows the clock second by second and per zone (the last text is reused within a second)", () => {
+    const base = Date.parse("2026-11-25T08:06:40.100Z");
+    expect(describeTime(new Date(base), "Asia/Shanghai")).toBe("现在是 2026-11-25 16:06:40，星期三（Asia/Shanghai）。");
+    expect(describeTime(new Date(base + 800), "Asia/Shanghai")).toBe("现在是 2026-11-25 16:06:40，星期三（Asia/Shanghai）。");
+    expect(describeTime(new Date(base + 900), "Asia/Shanghai")).toBe("现在是 2026-11-25 16:06:41，星期三（Asia/Shanghai）。");
+    expect(describeTime(new Date(base + 900), "UTC")).toBe("现在是 2026-11-25 08:06:41，星期三（UTC）。");
+    expect(describeTime(new Date(base - 86_400_000), "Asia/Shanghai")).toBe("现在是 2026-11-24 16:06:40，星期二（Asia/Shanghai）。");
+  });
+
   it("exit, play_music and change_voice call their handlers with a string", async () => {
     expect(await run("local_exit", { say_goodbye: "再见" })).toEqual({
       success: true,

@@ -143,8 +143,20 @@ function formatterFor(timezone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+/** The last text per time zone: it changes once a second, and formatting is most of this tool's cost. */
+const lastTexts = new Map<string, { second: number; text: string }>();
+
 /** "现在是 2026-11-25 16:06:40，星期三（Asia/Shanghai）。" in the configured zone. */
 export function describeTime(at: Date, timezone: string): string {
+  const second = Math.floor(at.getTime() / 1000);
+  const last = lastTexts.get(timezone);
+  if (last?.second === second) return last.text;
+  const text = formatTime(at, timezone);
+  lastTexts.set(timezone, { second, text });
+  return text;
+}
+
+function formatTime(at: Date, timezone: string): string {
   const parts = Object.fromEntries(formatterFor(timezone).formatToParts(at).map((part) => [part.type, part.value]));
   const weekdayIndex = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(parts.weekday ?? "");
   const stamp = `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
