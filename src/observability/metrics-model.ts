@@ -50,15 +50,21 @@ export const httpStatusLabel = (status: number): string => (Number.isInteger(sta
 // receiver folds values rather than rejecting whole batches.
 const Label = z.string().max(512);
 
-export const ToolCallRecord = z.object({
-  tool_name: Label,
-  source: Label,
-  status: Label,
-  duration_ms: z.number().nonnegative().max(24 * 3600 * 1000),
-});
+const DAY_MS = 24 * 3600 * 1000;
+/** How many alike items one record stands for (senders merge them per batch window; absent = one). */
+const Count = z.number().int().positive().max(1_000_000).default(1);
+
+/**
+ * `count` tool calls with the same labels, all in one histogram bucket; `duration_ms` is the total of their
+ * durations (their mean lies in that same bucket).
+ */
+export const ToolCallRecord = z
+  .object({ tool_name: Label, source: Label, status: Label, duration_ms: z.number().nonnegative(), count: Count })
+  .refine((call) => call.duration_ms <= call.count * DAY_MS, { message: "duration_ms exceeds a day per call", path: ["duration_ms"] });
 export type ToolCallRecord = z.infer<typeof ToolCallRecord>;
 
-export const HttpRecord = z.object({ route: Label, method: Label, status: z.number() });
+/** `count` HTTP requests with the same labels. */
+export const HttpRecord = z.object({ route: Label, method: Label, status: z.number(), count: Count });
 export type HttpRecord = z.infer<typeof HttpRecord>;
 
 export const SessionEventKind = z.enum(["bound", "ended", "relay_attached", "relay_detached"]);

@@ -114,13 +114,14 @@ export class MetricsObject extends DurableObject<Env> implements MetricsRpc {
 
   #toolCall(call: ToolCallRecord): void {
     const labels = { tool_name: this.#admitToolName(call.tool_name), status: statusLabel(call.status) };
-    this.#count("mcp_tool_execution_total", labels);
-    this.#observe("mcp_tool_execution_duration_seconds", labels, call.duration_ms);
-    if (call.status === "timeout") this.#count("mcp_tool_timeouts_total", { source: sourceLabel(call.source) });
+    this.#count("mcp_tool_execution_total", labels, call.count);
+    this.#observe("mcp_tool_execution_duration_seconds", labels, call.duration_ms, call.count);
+    if (call.status === "timeout") this.#count("mcp_tool_timeouts_total", { source: sourceLabel(call.source) }, call.count);
   }
 
   #http(request: HttpRecord): void {
-    this.#count("http_requests_total", { route: routeLabel(request.route), method: methodLabel(request.method), status: httpStatusLabel(request.status) });
+    const labels = { route: routeLabel(request.route), method: methodLabel(request.method), status: httpStatusLabel(request.status) };
+    this.#count("http_requests_total", labels, request.count);
   }
 
   /** Last writer wins per field, by version: events of one session may arrive out of order. */
@@ -161,28 +162,32 @@ export class MetricsObject extends DurableObject<Env> implements MetricsRpc {
     return name;
   }
 
-  #count(name: string, labels: Labels): void {
+  #count(name: string, labels: Labels, by: number): void {
     this.#sql.exec(
-      "INSERT INTO counters (name, labels, value) VALUES (?, ?, 1) ON CONFLICT (name, labels) DO UPDATE SET value = value + 1",
+      "INSERT INTO counters (name, labels, value) VALUES (?, ?, ?) ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value",
       name,
       JSON.stringify(labels),
+      by,
     );
   }
 
-  #observe(name: string, labels: Labels, durationMs: number): void {
+  /** `count` observations in one bucket (that of their mean), totalling `totalMs`. */
+  #observe(name: string, labels: Labels, totalMs: number, count: number): void {
     const encoded = JSON.stringify(labels);
     this.#sql.exec(
-      "INSERT INTO histogram_buckets (name, labels, le, count) VALUES (?, ?, ?, 1) ON CONFLICT (name, labels, le) DO UPDATE SET count = count + 1",
+      "INSERT INTO histogram_buckets (name, labels, le, count) VALUES (?, ?, ?, ?) ON CONFLICT (name, labels, le) DO UPDATE SET count = count + excluded.count",
       name,
       encoded,
-      bucketFor(durationMs / 1000),
+      bucketFor(totalMs / count / 1000),
+      count,
     );
     this.#sql.exec(
-      `INSERT INTO histogram_totals (name, labels, sum_ms, count) VALUES (?, ?, ?, 1)
-       ON CONFLICT (name, labels) DO UPDATE SET sum_ms = sum_ms + excluded.sum_ms, count = count + 1`,
+      `INSERT INTO histogram_totals (name, labels, sum_ms, count) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name, labels) DO UPDATE SET sum_ms = sum_ms + excluded.sum_ms, count = count + excluded.count`,
       name,
       encoded,
-      durationMs,
+      totalMs,
+      count,
     );
   }
 }

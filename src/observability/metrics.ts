@@ -8,6 +8,7 @@
 import type { ToolCallEvent } from "../session/session-service";
 import { writeToolCallPoint } from "./analytics";
 import { log } from "./log";
+import { PendingBatch, type MetricsItems } from "./metrics-batch";
 import { METRICS_OBJECT, toolNameLabel, type HttpRecord, type MetricsBatchInput, type MetricsRpc, type SessionEventKind } from "./metrics-model";
 
 /** A metrics write that takes longer is abandoned: a slow metrics object must not keep callers alive. */
@@ -26,7 +27,7 @@ export function recordToolCall(env: Env, event: ToolCallEvent, waitUntil: WaitUn
 }
 
 /** The Worker, once per HTTP request (route = the matched pattern, never the raw path). */
-export function recordHttpRequest(env: Env, request: HttpRecord, waitUntil: WaitUntil): void {
+export function recordHttpRequest(env: Env, request: Omit<HttpRecord, "count">, waitUntil: WaitUntil): void {
   send(env, { http: [request] }, waitUntil);
 }
 
@@ -50,36 +51,32 @@ function nextVersion(): number {
 }
 
 /**
- * Items recorded within this window travel together: one RPC to the metrics object per isolate and window,
- * instead of one per HTTP request plus one per tool call. An isolate that dies inside a window loses at most
- * that window's increments (counters undercount; they never go backwards).
+ * Items recorded within this window travel together, alike ones merged (metrics-batch.ts): one RPC to the
+ * metrics object per isolate and window, instead of one per HTTP request plus one per tool call. An isolate
+ * that dies inside a window loses at most that window's increments (counters undercount; they never go backwards).
  */
 export const METRICS_BATCH_WINDOW_MS = 200;
-/** {@link MetricsBatch} accepts up to 100 items of each kind. */
-const MAX_BATCH_ITEMS = 100;
-const KINDS = ["tool_calls", "http", "sessions"] as const;
 
-type PendingBatch = { [K in (typeof KINDS)[number]]: unknown[] };
 let pending: PendingBatch | undefined;
 
-function send(env: Env, batch: MetricsBatchInput, waitUntil: WaitUntil): void {
+function send(env: Env, items: MetricsItems, waitUntil: WaitUntil): void {
   try {
     if (env.METRICS === undefined) return;
-    if (pending && KINDS.some((kind) => pending![kind].length + (batch[kind]?.length ?? 0) > MAX_BATCH_ITEMS)) pending = undefined;
+    if (pending && !pending.fits(items)) pending = undefined;
     if (!pending) {
       // A stub only for the call that opens a batch (getByName derives the object id on every call).
       const stub = metricsStub(env);
       if (stub === undefined) return;
-      const opened: PendingBatch = { tool_calls: [], http: [], sessions: [] };
+      const opened = new PendingBatch();
       pending = opened;
       // Delivered from the waitUntil of the call that opened the batch, with that call's stub.
       const flush = new Promise((resolve) => setTimeout(resolve, METRICS_BATCH_WINDOW_MS)).then(() => {
         if (pending === opened) pending = undefined;
-        return deliver(stub, opened);
+        return deliver(stub, opened.toBatch());
       });
       waitUntil(flush);
     }
-    for (const kind of KINDS) pending[kind].push(...(batch[kind] ?? []));
+    pending.add(items);
   } catch (error) {
     log("warn", "metrics.write_failed", { message: String(error) });
   }

@@ -47,6 +47,25 @@ describe("metrics object", () => {
     expect(result.types.get("mcp_tool_execution_duration_seconds")).toBe("histogram");
   });
 
+  it("applies merged records (a count and the total duration) as that many items", async () => {
+    const route = "/api/v1/merged-probe";
+    const reply = await metrics().record({
+      tool_calls: [{ ...call("merged_probe", 9, "timeout", "local"), count: 3 }, call("merged_probe", 40, "timeout", "local")],
+      http: [{ route, method: "GET", status: 200, count: 4 }, { route, method: "GET", status: 200 }],
+    });
+    expect(reply).toEqual({ ok: true, value: { applied: 4, dropped: 0 } });
+
+    const result = await scrape();
+    const labels = { tool_name: "merged_probe", status: "timeout" };
+    expect(value(result, "mcp_tool_execution_total", labels)).toBe(4);
+    expect(value(result, "mcp_tool_execution_duration_seconds_count", labels)).toBe(4);
+    expect(value(result, "mcp_tool_execution_duration_seconds_sum", labels)).toBe(0.049);
+    expect(value(result, "mcp_tool_execution_duration_seconds_bucket", { ...labels, le: "0.005" })).toBe(3); // mean 3 ms
+    expect(value(result, "mcp_tool_execution_duration_seconds_bucket", { ...labels, le: "0.025" })).toBe(3);
+    expect(value(result, "mcp_tool_execution_duration_seconds_bucket", { ...labels, le: "0.05" })).toBe(4);
+    expect(value(result, "http_requests_total", { route, method: "GET", status: "200" })).toBe(5);
+  });
+
   it("counts timeouts by source and folds unknown statuses and sources", async () => {
     await metrics().record({
       tool_calls: [call("slow_tool", 1500, "timeout", "device"), call("slow_tool", 1500, "timeout", "external"), call("slow_tool", 1, "kaboom", "mars")],
