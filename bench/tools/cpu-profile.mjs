@@ -5,7 +5,7 @@
 //   node bench/tools/cpu-profile.mjs --analyze file.cpuprofile --calls 2000     (re-read a saved profile)
 //
 // Targets: rest, trpc, device (the service; device = a device tool call through a relay WebSocket to a fake ESP32), rest-lean, rest-quiet (the profile worker's modes, see
-// bench/profile/worker.ts), baseline. The worker is bundled and started exactly as by `npm run bench`; the
+// bench/profile/worker.ts), baseline, relay-echo (the device suite's baseline: one frame to the same fake device). The worker is bundled and started exactly as by `npm run bench`; the
 // profile is taken through wrangler dev's inspector port (the same one Chrome DevTools would use) and covers the
 // whole isolate: the Worker and its Durable Objects (they share the isolate under wrangler dev). Self time is
 // grouped by the `// src/...` / `// node_modules/...` section comments of the (unminified) bundle; time in
@@ -53,6 +53,7 @@ const TARGETS = {
   "rest-lean": { server: "profile", mode: "lean", prefix: "lean", path: EXECUTE },
   baseline: { server: "baseline", mode: undefined, prefix: "baseline", path: "/call" },
   device: { server: "service", mode: undefined, prefix: "device", path: "/api/v1/mcp/tools/self_audio_speaker_set_volume/execute" },
+  "relay-echo": { server: "baseline", mode: undefined, prefix: "relay", path: "/relay" },
 };
 const spec = TARGETS[/** @type {keyof typeof TARGETS} */ (flags.target ?? "")];
 if (!spec) throw new Error(`--target is one of ${Object.keys(TARGETS).join(", ")}`);
@@ -82,9 +83,12 @@ try {
       await waitReady(api, session);
     }
   }
+  if (flags.target === "relay-echo") {
+    for (const session of sessions) actAsDevice(await openSocket(`${server.url.replace(/^http/, "ws")}/ws?id=${encodeURIComponent(session)}&role=device`), session);
+  }
   const body = (conn) =>
     spec.server === "baseline"
-      ? { id: sessions[conn], arguments: {} }
+      ? { id: sessions[conn], arguments: flags.target === "relay-echo" ? { volume: 50 } : {} }
       : flags.target === "device"
         ? { session_id: sessions[conn], arguments: { volume: 50 } }
         : spec.path.startsWith("/trpc")
