@@ -46,3 +46,31 @@ export async function waitReady(api, sessionId) {
   }
   throw new Error(`device of ${sessionId}: handshake not done within 15 s`);
 }
+
+/**
+ * One fake device per session, relayed to the service (`…/sessions/<id>/device`, with the client's headers),
+ * each ready with its tool. Returns the sockets (close them at teardown).
+ * @param {string} serverUrl  @param {import("./http.mjs").JsonClient} api  @param {string[]} sessions
+ * @param {Record<string, string>} headers bearer token and any bench headers of the relay upgrade
+ */
+export async function relayDevices(serverUrl, api, sessions, headers) {
+  const sockets = [];
+  for (const session of sessions) {
+    const relay = await openSocket(`${serverUrl.replace(/^http/, "ws")}/api/v1/mcp/sessions/${encodeURIComponent(session)}/device`, headers);
+    actAsDevice(relay, session);
+    sockets.push(relay);
+    await waitReady(api, session);
+  }
+  return sockets;
+}
+
+/** One fake device per object of bench/baseline (`/ws?id=<id>&role=device`), for `POST /relay`. */
+export async function baselineDevices(baselineUrl, ids) {
+  const sockets = [];
+  for (const id of ids) {
+    const device = await openSocket(`${baselineUrl.replace(/^http/, "ws")}/ws?id=${encodeURIComponent(id)}&role=device`);
+    actAsDevice(device, id);
+    sockets.push(device);
+  }
+  return sockets;
+}

@@ -5,9 +5,9 @@
 // Aim: 1.3x at p50. A reference row `ws-echo` shows the WebSocket hop alone (the client is the socket's peer,
 // no HTTP request): what the local runtime's HTTP path costs on top of it is in both other rows.
 import { BENCH_TOKEN } from "../lib/context.mjs";
-import { expectJson } from "../lib/http.mjs";
-import { actAsDevice, openSocket, waitReady } from "../lib/fake-device.mjs";
+import { baselineDevices, openSocket, relayDevices } from "../lib/fake-device.mjs";
 import { bindSessions, sessionIds } from "../lib/sessions.mjs";
+import { deviceCallTarget, relayEchoTarget } from "../lib/targets.mjs";
 
 /** @type {import("../lib/suite.mjs").Suite} */
 export default {
@@ -22,23 +22,13 @@ export default {
     const api = ctx.client(service.url, { authorization: `Bearer ${BENCH_TOKEN}` });
     const sessions = sessionIds(ctx, "device", maxConnections);
     await bindSessions(api, sessions);
-    const relays = [];
-    for (const session of sessions) {
-      const relay = await openSocket(`${service.url.replace(/^http/, "ws")}/api/v1/mcp/sessions/${encodeURIComponent(session)}/device`, {
-        authorization: `Bearer ${BENCH_TOKEN}`,
-      });
-      actAsDevice(relay, session);
-      relays.push(relay);
-      await waitReady(api, session);
-    }
     const echoIds = sessionIds(ctx, "echo", maxConnections);
     const relayIds = sessionIds(ctx, "relay", maxConnections);
     const baselineApi = ctx.client(baseline.url);
-    for (const id of relayIds) {
-      const device = await openSocket(`${baseline.url.replace(/^http/, "ws")}/ws?id=${encodeURIComponent(id)}&role=device`);
-      actAsDevice(device, id);
-      relays.push(device);
-    }
+    const relays = [
+      ...(await relayDevices(service.url, api, sessions, { authorization: `Bearer ${BENCH_TOKEN}` })),
+      ...(await baselineDevices(baseline.url, relayIds)),
+    ];
     return {
       baseline: "relay-echo",
       aimTargets: ["device"],
@@ -46,18 +36,12 @@ export default {
         for (const relay of relays) relay.close(1000, "bench done");
       },
       targets: [
-        {
-          name: "relay-echo",
-          description:
-            "POST /relay {id, arguments:{volume:50}} to bench/baseline: the Worker calls the connection's Durable Object, which sends one tools/call frame over the attached device WebSocket (hibernation API) to the same fake device and answers with its reply",
-          async callOnce(conn) {
-            expectJson(
-              await baselineApi.post("/relay", { id: relayIds[conn], arguments: { volume: 50 } }),
-              (body) => body.ok === true && body.result?.content?.[0]?.text === "true",
-              "relay-echo",
-            );
-          },
-        },
+        relayEchoTarget(
+          baselineApi,
+          relayIds,
+          "relay-echo",
+          "POST /relay {id, arguments:{volume:50}} to bench/baseline: the Worker calls the connection's Durable Object, which sends one tools/call frame over the attached device WebSocket (hibernation API) to the same fake device and answers with its reply",
+        ),
         {
           name: "ws-echo",
           description:
@@ -81,18 +65,12 @@ export default {
             };
           },
         },
-        {
-          name: "device",
-          description:
-            "POST /api/v1/mcp/tools/self_audio_speaker_set_volume/execute {volume:50}: the session object sends tools/call over the relay WebSocket to the fake device, which answers at once",
-          async callOnce(conn) {
-            expectJson(
-              await api.post("/api/v1/mcp/tools/self_audio_speaker_set_volume/execute", { session_id: sessions[conn], arguments: { volume: 50 } }),
-              (body) => body.success === true && body.action === "req_llm" && body.result === "true",
-              "device",
-            );
-          },
-        },
+        deviceCallTarget(
+          api,
+          sessions,
+          "device",
+          "POST /api/v1/mcp/tools/self_audio_speaker_set_volume/execute {volume:50}: the session object sends tools/call over the relay WebSocket to the fake device, which answers at once",
+        ),
       ],
     };
   },
