@@ -25,6 +25,7 @@ import { errorResponse } from "../http/error-response";
 import { McpEndpoint } from "../mcp/mcp-endpoint";
 import { log } from "../observability/log";
 import { recordSessionEvent, recordToolCall } from "../observability/metrics";
+import { loggedResult } from "../observability/tool-call-log";
 import { deviceDialect, deviceInitializeParams, envelope, Envelope } from "../tools/device/device-protocol";
 import { PeerClient } from "../tools/peer/peer-client";
 import { PeerState } from "../tools/peer/peer-state";
@@ -34,7 +35,7 @@ import type { ToolProvider } from "../tools/tool-provider";
 import { RelayChannel } from "./relay-channel";
 import { SessionRecord } from "./session-record";
 import { storedValue, type StoredValue } from "./stored-value";
-import { SessionService, type ToolCallEvent } from "./session-service";
+import { SessionService, type ToolCallEvent, type ToolExecution } from "./session-service";
 import { VERSION } from "../version";
 
 const RECORD_KEY = "session";
@@ -45,7 +46,8 @@ export interface SessionRpc {
   bind(input: BindSessionInput): Promise<Result<SessionView>>;
   view(ref: SessionRef): Promise<Result<SessionView>>;
   tools(ref: SessionRef): Promise<Result<ToolList>>;
-  execute(input: ExecuteToolInput, requestId?: string): Promise<Result<ToolResult>>;
+  /** The caller writes the `tool.call` log line of the returned `call` (observability/tool-call-log.ts). */
+  execute(input: ExecuteToolInput, requestId?: string): Promise<ToolExecution>;
   unbind(ref: SessionRef): Promise<Result<{ session_id: string; deleted: true }>>;
   frames(input: FramesInput): Promise<Result<FramesOutcome>>;
   fetch(request: Request): Promise<Response>;
@@ -117,7 +119,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     const mcp = new McpEndpoint(
       {
         tools: () => service.tools(),
-        execute: (tool_name, args) => service.execute({ session_id: this.#sessionId(), tool_name, arguments: args }),
+        execute: async (tool_name, args) => loggedResult(await service.execute({ session_id: this.#sessionId(), tool_name, arguments: args })),
       },
       { name: "xiaozhi-mcp-service", version: VERSION },
     );
@@ -146,7 +148,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     return this.#ready.ok ? this.#ready.value.service.tools() : this.#ready;
   }
 
-  async execute(input: ExecuteToolInput, requestId = ""): Promise<Result<ToolResult>> {
+  async execute(input: ExecuteToolInput, requestId = ""): Promise<ToolExecution> {
     return this.#ready.ok ? this.#ready.value.service.execute(input, requestId) : this.#ready;
   }
 
@@ -301,9 +303,8 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     this.#armedAt = next;
   }
 
-  /** One structured log line and the metrics of every tool execution. Never arguments or results. */
+  /** The metrics of every tool execution; its log line is the caller's (observability/tool-call-log.ts). */
   #observe(event: ToolCallEvent): void {
-    log(event.status === "success" ? "info" : "warn", "tool.call", { ...event });
     recordToolCall(this.env, event, (promise) => this.ctx.waitUntil(promise));
   }
 

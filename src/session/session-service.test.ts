@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { SessionRecord } from "./session-record";
-import { SessionService, touchGranularityMs } from "./session-service";
+import { ok } from "../core/errors";
+import type { ToolProvider } from "../tools/tool-provider";
+import { SessionService, touchGranularityMs, type ToolCallEvent } from "./session-service";
 
-function harness(idleTtlMs = 60_000) {
+function harness(idleTtlMs = 60_000, providers: ToolProvider[] = []) {
+  const observed: ToolCallEvent[] = [];
   let stored: SessionRecord | undefined;
   let saves = 0;
   let now = 1_000_000;
@@ -16,10 +19,11 @@ function harness(idleTtlMs = 60_000) {
     },
     idleTtlMs,
     now: () => now,
-    providers: () => [],
+    providers: () => providers,
+    onToolCall: (event) => observed.push(event),
     relayStatus: () => ({ attached: false, phase: "detached", server_info: null, tool_count: 0, pending_calls: 0 }),
   });
-  return { service, saves: () => saves, stored: () => stored!, advance: (ms: number) => (now += ms), now: () => now };
+  return { service, observed, saves: () => saves, stored: () => stored!, advance: (ms: number) => (now += ms), now: () => now };
 }
 
 const BIND = { session_id: "s1", device_id: "d1", client_id: "c1", vision_url: "", token: "", enabled_tools: [], agent_id: "" };
@@ -49,5 +53,38 @@ describe("SessionService activity", () => {
   it("caps the granularity at one minute for long TTLs", () => {
     expect(touchGranularityMs(30 * 60_000)).toBe(60_000);
     expect(touchGranularityMs(3_000)).toBe(100);
+  });
+});
+
+describe("SessionService execution", () => {
+  const echo: ToolProvider = {
+    source: "local",
+    list: async () => [{ name: "local_echo", description: "", input_schema: { type: "object" }, source: "local" }],
+    call: async (_name, args) => ok({ success: true, action: "response", result: JSON.stringify(args), response: JSON.stringify(args) }),
+  };
+
+  it("returns the call it made next to the result (for the caller's log line) and tells the observer the same", async () => {
+    const { service, observed } = harness(60_000, [echo]);
+    await service.bind(BIND);
+    const execution = await service.execute({ session_id: "s1", tool_name: "local_echo", arguments: { n: 1 } }, "req-1");
+    expect(execution.ok && execution.value.result).toBe('{"n":1}');
+    expect(execution.call).toEqual({ request_id: "req-1", session_id: "s1", tool_name: "local_echo", source: "local", status: "success", duration_ms: 0 });
+    expect(observed).toEqual([execution.call]);
+
+    const unknown = await service.execute({ session_id: "s1", tool_name: "nope", arguments: {} });
+    expect(unknown.ok).toBe(false);
+    expect(unknown.call).toMatchObject({ tool_name: "nope", source: "none", status: "tool_not_found" });
+  });
+
+  it("makes no call, and reports none, for a session that is not bound or a device that does not match", async () => {
+    const { service, observed } = harness(60_000, [echo]);
+    expect(await service.execute({ session_id: "s1", tool_name: "local_echo", arguments: {} })).toEqual({
+      ok: false,
+      error: expect.objectContaining({ code: "session_not_found" }),
+    });
+    await service.bind(BIND);
+    const conflict = await service.execute({ session_id: "s1", tool_name: "local_echo", arguments: {}, device_id: "other" });
+    expect(conflict).toEqual({ ok: false, error: expect.objectContaining({ code: "session_conflict" }) });
+    expect(observed).toEqual([]);
   });
 });

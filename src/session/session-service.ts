@@ -21,13 +21,20 @@ export interface ToolCallEvent {
   duration_ms: number;
 }
 
+/**
+ * What an execution returns: the result, and the call as observability sees it when a tool source was asked
+ * (absent for an unknown session or a device mismatch). A superset of the plain result, so callers and
+ * session objects of different versions stay compatible during a gradual rollout.
+ */
+export type ToolExecution = Result<ToolResult> & { call?: ToolCallEvent };
+
 export interface SessionDeps {
   store: SessionStore;
   idleTtlMs: number;
   now: () => number;
   providers: (record: SessionRecord) => readonly ToolProvider[];
   relayStatus: () => RelayStatus;
-  /** Told of every execution after it ends (metrics, logs); must not throw. */
+  /** Told of every execution after it ends (metrics); must not throw. The caller writes the log line. */
   onToolCall?: (event: ToolCallEvent) => void;
 }
 
@@ -85,7 +92,7 @@ export class SessionService {
     return ok({ tools: [...catalogue.tools] });
   }
 
-  async execute(input: ExecuteToolInput, requestId = ""): Promise<Result<ToolResult>> {
+  async execute(input: ExecuteToolInput, requestId = ""): Promise<ToolExecution> {
     const record = this.#touch();
     if (!record.ok) return record;
     if (input.device_id !== undefined && input.device_id !== record.value.device_id) {
@@ -94,15 +101,16 @@ export class SessionService {
     const started = this.deps.now();
     const catalogue = await this.#catalogue(record.value);
     const result = await catalogue.call(input.tool_name, input.arguments);
-    this.deps.onToolCall?.({
+    const call: ToolCallEvent = {
       request_id: requestId,
       session_id: record.value.session_id,
       tool_name: input.tool_name,
       source: catalogue.sourceOf(input.tool_name) ?? "none",
       status: result.ok ? (result.value.success ? "success" : "tool_error") : result.error.code,
       duration_ms: this.deps.now() - started,
-    });
-    return result;
+    };
+    this.deps.onToolCall?.(call);
+    return { ...result, call };
   }
 
   /** When the session may be deleted for idleness. */

@@ -3,11 +3,14 @@
  * secret anywhere — bearer tokens (header or MCP `?token=`), the scrape token, a rejected token, and the
  * vision token a gateway binds.
  */
-import { env } from "cloudflare:workers";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
+import { env, exports } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/http/app";
-import { bind, call, newSessionId, TOKEN } from "../support/api";
+import { BASE, bind, call, newSessionId, TOKEN } from "../support/api";
 import { FakeEsp32, standardTools } from "../support/fake-esp32";
 import { waitFor } from "../support/wait";
 import { scrapeUntil, sum } from "./scrape";
@@ -83,6 +86,33 @@ describe("structured logs", () => {
       expect.objectContaining({ request_id: expect.stringMatching(/.+/), session_id: id, tool_name: "local_get_time", source: "local", status: "success", duration_ms: expect.any(Number) }),
     );
     expect(toolCalls).toContainEqual(expect.objectContaining({ session_id: id, tool_name: "self_camera_take_photo", source: "device", status: "success" }));
+    // One line per call: the Worker writes it for REST calls, and the session object does not write a second.
+    expect(toolCalls.filter((entry) => entry.tool_name === "local_get_time")).toHaveLength(1);
+    expect(toolCalls.filter((entry) => entry.tool_name === "self_camera_take_photo")).toHaveLength(1);
+    const timeRequest = requests.find((entry) => entry.tool === "local_get_time");
+    expect(toolCalls.find((entry) => entry.tool_name === "local_get_time")?.request_id).toBe(timeRequest?.request_id);
+  });
+
+  it("write one tool.call line for a call through the session's MCP endpoint (written by the session object)", async () => {
+    const id = newSessionId("logs-mcp");
+    await bind(id);
+    const client = new Client({ name: "logs-test", version: "1.0.0" }, { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${BASE}/api/v1/mcp/sessions/${id}/mcp`), {
+        fetch: (url, init) => exports.default.fetch(new Request(url, init)),
+        requestInit: { headers: { authorization: `Bearer ${TOKEN}` } },
+      }),
+    );
+    const logs = captureLogs();
+    const exit = await client.callTool({ name: "local_exit", arguments: { say_goodbye: "bye" } });
+    expect(exit.isError).toBe(false);
+    await client.close();
+
+    const toolCalls = logs
+      .lines()
+      .map((text) => JSON.parse(text) as Record<string, unknown>)
+      .filter((entry) => entry.event === "tool.call");
+    expect(toolCalls).toEqual([expect.objectContaining({ session_id: id, tool_name: "local_exit", source: "local", status: "success", request_id: "" })]);
   });
 });
 
