@@ -6,6 +6,9 @@
  * - `POST /call`    `{"id": "<object name>", ...}`: parse JSON -> Durable Object RPC by name -> one
  *                   `ctx.storage.kv.put` of a small record -> JSON reply. Same shape as the service's
  *                   `local_get_time` execute (HTTP + JSON + DO RPC + one storage write), without its logic.
+ * - `POST /rpc`     the same without the storage write: parse JSON -> Durable Object RPC by name -> JSON reply. The
+ *                   service stores session activity at most once a minute, so most of its calls write nothing;
+ *                   this is the foundation suite's reference row for that (docs/benchmarks.md).
  * - `GET /ws?id=<object name>`  WebSocket echo through a Durable Object: the Worker forwards the upgrade to the
  *                   object, which accepts it with the hibernation API and echoes every message. Baseline for the
  *                   device round-trip suite (reference row).
@@ -70,6 +73,11 @@ export class BaselineObject extends DurableObject<BaselineEnv> {
     return { ok: true, at };
   }
 
+  /** Nothing but the RPC itself. */
+  async ping(_body: CallBody): Promise<{ ok: true; at: number }> {
+    return { ok: true, at: Date.now() };
+  }
+
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade", { status: 426 });
@@ -112,11 +120,12 @@ export default {
   async fetch(request, env): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === "/healthz" || url.pathname === "/") return Response.json({ status: "ok" });
-    if ((url.pathname === "/call" || url.pathname === "/relay") && request.method === "POST") {
+    if ((url.pathname === "/call" || url.pathname === "/rpc" || url.pathname === "/relay") && request.method === "POST") {
       const body = await readBody(request);
       if (!body) return Response.json({ error: "invalid JSON" }, { status: 400 });
-      const object = env.BASELINE.getByName(typeof body.id === "string" && body.id !== "" ? body.id : url.pathname === "/call" ? "baseline" : "relay");
+      const object = env.BASELINE.getByName(typeof body.id === "string" && body.id !== "" ? body.id : url.pathname === "/relay" ? "relay" : "baseline");
       if (url.pathname === "/call") return Response.json(await object.hit(body));
+      if (url.pathname === "/rpc") return Response.json(await object.ping(body));
       const outcome = await object.relay(body);
       return Response.json(outcome, { status: outcome.ok ? 200 : 503 });
     }

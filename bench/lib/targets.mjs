@@ -10,16 +10,16 @@ export const restLocalTimeOk = (body) => body.success === true && body.action ==
 
 /**
  * `POST /call {id, arguments:{}}` to bench/baseline: one Durable Object (by name, one per connection) over RPC,
- * one `kv.put`, a JSON reply.
+ * one `kv.put`, a JSON reply (`path` "/rpc": the same without the `kv.put`).
  * @param {import("./http.mjs").JsonClient} base client of the baseline server
  * @param {string[]} ids object name per load-generator connection
  */
-export function baselineCallTarget(base, ids, name, description) {
+export function baselineCallTarget(base, ids, name, description, path = "/call") {
   return {
     name,
     description,
     async callOnce(conn) {
-      expectJson(await base.post("/call", { id: ids[conn], arguments: {} }), (body) => body.ok === true, name);
+      expectJson(await base.post(path, { id: ids[conn], arguments: {} }), (body) => body.ok === true, name);
     },
   };
 }

@@ -10,6 +10,7 @@ export default {
   name: "foundation",
   description: "local_get_time via REST and via tRPC vs a trivial Worker -> Durable Object call with one storage write",
   aim: 1.25,
+  notes: againstRpc,
   async setup(ctx) {
     const maxConnections = Math.max(...ctx.options.concurrency);
     const service = await ctx.service();
@@ -30,6 +31,13 @@ export default {
           baseIds,
           "baseline",
           "POST /call {id, arguments} to bench/baseline: Worker parses JSON, calls a Durable Object (by name, one per connection) over RPC, the object does one ctx.storage.kv.put, Worker replies JSON",
+        ),
+        baselineCallTarget(
+          base,
+          baseIds,
+          "baseline-rpc",
+          "reference: POST /rpc to bench/baseline, the same Worker -> Durable Object RPC without the kv.put (the service stores session activity at most once a minute, so most of its calls write nothing either)",
+          "/rpc",
         ),
         restLocalTimeTarget(
           api,
@@ -52,3 +60,18 @@ export default {
     };
   },
 };
+
+/** The service against the write-free reference row too: the stricter reading of "a trivial Worker -> DO call". */
+function againstRpc(results) {
+  const lines = [];
+  for (const concurrency of [...new Set(results.map((r) => r.concurrency))]) {
+    const at = (target) => results.find((r) => r.concurrency === concurrency && r.target === target);
+    const rpc = at("baseline-rpc");
+    if (!rpc) continue;
+    for (const target of ["rest", "trpc"]) {
+      const service = at(target);
+      if (service) lines.push(`  ${target.padEnd(5)} c=${concurrency}: p50 ${(service.p50 / rpc.p50).toFixed(2)}x, throughput ${(rpc.callsPerSec / service.callsPerSec).toFixed(2)}x of baseline-rpc`);
+    }
+  }
+  return lines.length > 0 ? ["Against the reference without the storage write (baseline-rpc):", ...lines] : [];
+}
