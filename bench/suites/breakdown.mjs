@@ -2,7 +2,7 @@
 // layers. The bench-only profile worker (bench/profile/worker.ts) runs the service's unchanged src/ code behind
 // routes and modes that skip parts of the path; every target runs interleaved in the same rounds as the
 // baseline, so the differences between neighbouring rows are the cost of one layer each.
-import { BENCH_TOKEN } from "../lib/context.mjs";
+import { startBreakdownServers } from "../lib/breakdown-servers.mjs";
 import { expectJson } from "../lib/http.mjs";
 import { bindSessions, sessionIds } from "../lib/sessions.mjs";
 import { baselineCallTarget, restLocalTimeOk, restLocalTimeTarget } from "../lib/targets.mjs";
@@ -14,15 +14,9 @@ export default {
   description: "where the time of a REST local_get_time call goes: Durable Object work, Hono/auth/zod, metrics, log lines",
   optIn: true,
   async setup(ctx) {
-    const maxConnections = Math.max(...ctx.options.concurrency);
-    const service = await ctx.service();
-    const baseline = await ctx.baseline();
-    const profile = await ctx.profile();
-    const auth = { authorization: `Bearer ${BENCH_TOKEN}` };
-    const api = ctx.client(service.url, auth);
-    const base = ctx.client(baseline.url);
-    const lean = ctx.client(profile.url, { ...auth, "x-bench-mode": "lean" });
-    const quiet = ctx.client(profile.url, { ...auth, "x-bench-mode": "quiet" });
+    const { maxConnections, api, base, modeClient } = await startBreakdownServers(ctx);
+    const lean = modeClient("lean");
+    const quiet = modeClient("quiet");
 
     const sessions = sessionIds(ctx, "bench", maxConnections);
     await bindSessions(api, sessions);

@@ -2,7 +2,7 @@
 // call goes beyond the relay echo baseline. The bench-only profile worker (bench/profile/worker.ts) runs the
 // service's unchanged src/ code; its `lean` and `quiet` modes leave out the log lines and the metrics. All
 // targets run interleaved in the same rounds, so neighbouring rows differ by one layer each.
-import { BENCH_TOKEN } from "../lib/context.mjs";
+import { startBreakdownServers } from "../lib/breakdown-servers.mjs";
 import { baselineDevices, relayDevices } from "../lib/fake-device.mjs";
 import { bindSessions, sessionIds } from "../lib/sessions.mjs";
 import { deviceCallTarget, relayEchoTarget } from "../lib/targets.mjs";
@@ -13,18 +13,14 @@ export default {
   description: "where the time of a device tool call goes: the service's logic, its log lines, its metrics",
   optIn: true,
   async setup(ctx) {
-    const maxConnections = Math.max(...ctx.options.concurrency);
-    const service = await ctx.service();
-    const baseline = await ctx.baseline();
-    const profile = await ctx.profile();
-    const auth = { authorization: `Bearer ${BENCH_TOKEN}` };
-    const api = ctx.client(service.url, auth);
-    const base = ctx.client(baseline.url);
-    const modes = ["lean", "quiet"].map((mode) => {
-      const headers = { ...auth, "x-bench-mode": mode };
-      // The session-id prefix tells the profile worker's session object which mode to run in.
-      return { mode, headers, client: ctx.client(profile.url, headers), sessions: sessionIds(ctx, mode, maxConnections) };
-    });
+    const { maxConnections, auth, service, baseline, profile, api, base, modeClient } = await startBreakdownServers(ctx);
+    // The session-id prefix tells the profile worker's session object which mode to run in.
+    const modes = /** @type {const} */ (["lean", "quiet"]).map((mode) => ({
+      mode,
+      headers: { ...auth, "x-bench-mode": mode },
+      client: modeClient(mode),
+      sessions: sessionIds(ctx, mode, maxConnections),
+    }));
     const sessions = sessionIds(ctx, "device", maxConnections);
     const relayIds = sessionIds(ctx, "relay", maxConnections);
     await bindSessions(api, sessions);

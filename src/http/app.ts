@@ -29,9 +29,11 @@ export const app = new Hono<AppEnv>();
 app.use(async (c, next) => {
   const started = Date.now();
   c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
+  c.set("toolCalls", []);
   await next();
   c.header("x-request-id", c.get("requestId"));
-  observeRequest(c, started); // one log line and http_requests_total (src/observability/request-log.ts)
+  // The request's log line (and its tool calls' lines) and http_requests_total (src/observability/request-log.ts).
+  observeRequest(c, started);
 });
 
 app.get("/healthz", (c) => {
@@ -55,7 +57,7 @@ for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
     const config = configFromEnv(c.env);
     if (!config.ok) throw new AppException(config.error);
     c.set("config", config.value);
-    c.set("service", sessionDirectory(c.env.SESSIONS, c.get("requestId")));
+    c.set("service", sessionDirectory(c.env.SESSIONS, c.get("requestId"), (call) => c.get("toolCalls").push(call)));
     await next();
   });
   app.use(prefix, (c, next) => bodyLimitOf(c.get("config").limits.max_body_bytes)(c, next));
