@@ -4,7 +4,6 @@
  */
 import type { ServiceConfig } from "../core/config";
 import type { McpService } from "../core/service";
-import type { ToolCallEvent } from "../session/session-service";
 
 export interface AppEnv {
   Bindings: Env;
@@ -12,7 +11,5 @@ export interface AppEnv {
     requestId: string;
     config: ServiceConfig;
     service: McpService;
-    /** The tool calls made for this request; their `tool.call` lines are written with the request's line. */
-    toolCalls: ToolCallEvent[];
   };
 }

@@ -29,11 +29,9 @@ export const app = new Hono<AppEnv>();
 app.use(async (c, next) => {
   const started = Date.now();
   c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
-  c.set("toolCalls", []);
   await next();
   c.header("x-request-id", c.get("requestId"));
-  // The request's log line (and its tool calls' lines) and http_requests_total (src/observability/request-log.ts).
-  observeRequest(c, started);
+  observeRequest(c, started); // one log line and http_requests_total (src/observability/request-log.ts)
 });
 
 app.get("/healthz", (c) => {
@@ -57,7 +55,7 @@ for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
     const config = configFromEnv(c.env);
     if (!config.ok) throw new AppException(config.error);
     c.set("config", config.value);
-    c.set("service", sessionDirectory(c.env.SESSIONS, c.get("requestId"), (call) => c.get("toolCalls").push(call)));
+    c.set("service", sessionDirectory(c.env.SESSIONS, c.get("requestId")));
     await next();
   });
   app.use(prefix, (c, next) => bodyLimitOf(c.get("config").limits.max_body_bytes)(c, next));

@@ -2,10 +2,9 @@
  * The `tool.call` log line: one per tool execution (issue 6), never arguments or results.
  *
  * It is written by the invocation that serves the caller — the Worker for REST and tRPC calls, next to the
- * request's own `http.request` line and after the response (observability/request-log.ts); the session object
- * for calls through its MCP endpoint — not always by the session object that ran the tool: the runtime's log
- * bookkeeping costs most for an invocation's first line (measured: docs/benchmarks.md), so a request's two
- * lines belong in one invocation.
+ * request's own `http.request` line; the session object for calls through its MCP endpoint — not always by the
+ * session object that ran the tool: the runtime's log bookkeeping costs most for an invocation's first line
+ * (measured: docs/benchmarks.md), so a request's two lines belong in one invocation.
  */
 import type { ToolCallEvent, ToolExecution } from "../session/session-service";
 import { ok, type Result } from "../core/errors";
@@ -16,11 +15,8 @@ export function logToolCall(call: ToolCallEvent): void {
   log(call.status === "success" ? "info" : "warn", "tool.call", { ...call });
 }
 
-/**
- * Hands the execution's call, if a tool source was asked, to `report` (by default: log it now) and returns the
- * plain result.
- */
-export function reportedResult(execution: ToolExecution, report: (call: ToolCallEvent) => void = logToolCall): Result<ToolResult> {
-  if (execution.call) report(execution.call);
+/** Logs the execution's call, if a tool source was asked, and returns the plain result. */
+export function loggedResult(execution: ToolExecution): Result<ToolResult> {
+  if (execution.call) logToolCall(execution.call);
   return execution.ok ? ok(execution.value) : { ok: false, error: execution.error };
 }

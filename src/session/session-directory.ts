@@ -3,9 +3,8 @@
  * `session_id`. This is the only place the Worker touches the `SESSIONS` binding.
  */
 import type { McpService } from "../core/service";
-import { reportedResult } from "../observability/tool-call-log";
+import { loggedResult } from "../observability/tool-call-log";
 import type { SessionObject, SessionRpc } from "./session-object";
-import type { ToolCallEvent } from "./session-service";
 
 type Sessions = DurableObjectNamespace<SessionObject>;
 
@@ -13,19 +12,15 @@ type Sessions = DurableObjectNamespace<SessionObject>;
 // is the same contract, stated once.
 const session = (namespace: Sessions, id: string) => namespace.getByName(id) as unknown as SessionRpc;
 
-/**
- * @param requestId carried into the per-tool-call log line, to correlate it with the request's.
- * @param onToolCall told of every tool call made for this request; it writes the `tool.call` line
- *   (observability/tool-call-log.ts). By default the line is written at once.
- */
-export function sessionDirectory(namespace: Sessions, requestId = "", onToolCall?: (call: ToolCallEvent) => void): McpService {
+/** @param requestId carried into the per-tool-call log line, to correlate it with the request's. */
+export function sessionDirectory(namespace: Sessions, requestId = ""): McpService {
   return {
     bindSession: (input) => session(namespace, input.session_id).bind(input),
     getSession: (input) => session(namespace, input.session_id).view(input),
     unbindSession: (input) => session(namespace, input.session_id).unbind(input),
     getTools: (input) => session(namespace, input.session_id).tools(input),
-    // The tool.call line belongs to the request's own invocation (observability/tool-call-log.ts).
-    executeTool: async (input) => reportedResult(await session(namespace, input.session_id).execute(input, requestId), onToolCall),
+    // The tool.call line is written here, in the request's own invocation (observability/tool-call-log.ts).
+    executeTool: async (input) => loggedResult(await session(namespace, input.session_id).execute(input, requestId)),
     handleDeviceFrames: (input) => session(namespace, input.session_id).frames(input),
   };
 }

@@ -25,7 +25,7 @@ import { errorResponse } from "../http/error-response";
 import { McpEndpoint } from "../mcp/mcp-endpoint";
 import { log } from "../observability/log";
 import { recordSessionEvent, recordToolCall } from "../observability/metrics";
-import { reportedResult } from "../observability/tool-call-log";
+import { loggedResult } from "../observability/tool-call-log";
 import { deviceDialect, deviceInitializeParams, envelope, Envelope } from "../tools/device/device-protocol";
 import { PeerClient } from "../tools/peer/peer-client";
 import { PeerState } from "../tools/peer/peer-state";
@@ -119,7 +119,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     const mcp = new McpEndpoint(
       {
         tools: () => service.tools(),
-        execute: async (tool_name, args) => reportedResult(await service.execute({ session_id: this.#sessionId(), tool_name, arguments: args })),
+        execute: async (tool_name, args) => loggedResult(await service.execute({ session_id: this.#sessionId(), tool_name, arguments: args })),
       },
       { name: "xiaozhi-mcp-service", version: VERSION },
     );
