@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BATCH_RECORDS, PendingBatch } from "./metrics-batch";
-import { ToolCallRecord } from "./metrics-model";
+import { PendingBatch } from "./metrics-batch";
+import { MAX_BATCH_RECORDS, ToolCallRecord } from "./metrics-model";
 
 const call = (tool_name: string, duration_ms: number, status = "success") => ({ tool_name, source: "local", status, duration_ms });
 

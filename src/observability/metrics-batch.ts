@@ -4,17 +4,18 @@
  * total of their durations, and HTTP requests with the same labels one record with a `count`. A busy isolate
  * then sends, and the metrics object writes, a few rows per window instead of a few per call.
  */
-import { bucketFor, type HttpRecord, type MetricsBatchInput, type SessionEvent, type ToolCallRecord } from "./metrics-model";
+import { bucketFor, MAX_BATCH_RECORDS, type HttpRecord, type MetricsBatchInput, type SessionEvent, type ToolCallRecord } from "./metrics-model";
 
-/** What a sender hands over: single items (a `count` of one each). */
+/** One tool call or one HTTP request, as a sender reports it (a record of `count` one). */
+export type ToolCallItem = Omit<ToolCallRecord, "count">;
+export type HttpItem = Omit<HttpRecord, "count">;
+
+/** What a sender hands over: single items. */
 export interface MetricsItems {
-  tool_calls?: readonly Omit<ToolCallRecord, "count">[];
-  http?: readonly Omit<HttpRecord, "count">[];
+  tool_calls?: readonly ToolCallItem[];
+  http?: readonly HttpItem[];
   sessions?: readonly SessionEvent[];
 }
-
-/** {@link MetricsBatch} accepts up to this many records of each kind. */
-export const MAX_BATCH_RECORDS = 100;
 
 export class PendingBatch {
   readonly #toolCalls = new Map<string, ToolCallRecord>();

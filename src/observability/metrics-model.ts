@@ -77,10 +77,13 @@ export type SessionEventKind = z.infer<typeof SessionEventKind>;
 export const SessionEvent = z.object({ session_id: z.string().min(1).max(256), kind: SessionEventKind, version: z.number().int().nonnegative() });
 export type SessionEvent = z.infer<typeof SessionEvent>;
 
+/** Records of each kind one batch may carry. */
+export const MAX_BATCH_RECORDS = 100;
+
 export const MetricsBatch = z.object({
-  tool_calls: z.array(z.unknown()).max(100).default([]),
-  http: z.array(z.unknown()).max(100).default([]),
-  sessions: z.array(z.unknown()).max(100).default([]),
+  tool_calls: z.array(z.unknown()).max(MAX_BATCH_RECORDS).default([]),
+  http: z.array(z.unknown()).max(MAX_BATCH_RECORDS).default([]),
+  sessions: z.array(z.unknown()).max(MAX_BATCH_RECORDS).default([]),
 });
 export type MetricsBatchInput = z.input<typeof MetricsBatch>;
 

@@ -8,8 +8,8 @@
 import type { ToolCallEvent } from "../session/session-service";
 import { writeToolCallPoint } from "./analytics";
 import { log } from "./log";
-import { PendingBatch, type MetricsItems } from "./metrics-batch";
-import { METRICS_OBJECT, toolNameLabel, type HttpRecord, type MetricsBatchInput, type MetricsRpc, type SessionEventKind } from "./metrics-model";
+import { PendingBatch, type HttpItem, type MetricsItems } from "./metrics-batch";
+import { METRICS_OBJECT, toolNameLabel, type MetricsBatchInput, type MetricsRpc, type SessionEventKind } from "./metrics-model";
 
 /** A metrics write that takes longer is abandoned: a slow metrics object must not keep callers alive. */
 export const METRICS_WRITE_DEADLINE_MS = 5_000;
@@ -27,7 +27,7 @@ export function recordToolCall(env: Env, event: ToolCallEvent, waitUntil: WaitUn
 }
 
 /** The Worker, once per HTTP request (route = the matched pattern, never the raw path). */
-export function recordHttpRequest(env: Env, request: Omit<HttpRecord, "count">, waitUntil: WaitUntil): void {
+export function recordHttpRequest(env: Env, request: HttpItem, waitUntil: WaitUntil): void {
   send(env, { http: [request] }, waitUntil);
 }
 
