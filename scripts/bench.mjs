@@ -54,9 +54,10 @@ if (flags.help) {
   --code working|head   service code to run: a copy of the working tree (default) or of the last commit;
                         copied at start so edits made during the run do not reload wrangler dev
   --dev-server api|cli  how the workers run locally (default api): "api" = wrangler's dev server API, the
-                        engine of \`wrangler dev\`, with the DevTools inspector detached; "cli" = the
-                        \`wrangler dev\` command as \`npm start\` runs it, DevTools attached (every console.log
-                        then also travels the inspector protocol to wrangler: a debugger cost, see docs)
+                        engine of \`wrangler dev\`, with the DevTools inspector and the local observability
+                        collector detached (X_LOCAL_OBSERVABILITY=true turns the collector back on); "cli" =
+                        the \`wrangler dev\` command as \`npm start\` runs it, both attached (every invocation and
+                        console.log then also feeds wrangler's development aids: their cost, see docs)
   --json <file>         write meta, options and raw results (per-round figures and latencies)
   --max-seconds <n>     abort a suite's measurement after n seconds (default 600); other suites still run
   --wait-idle <n>       before measuring, wait up to n seconds for the machine to be < 35% busy (default 0)
@@ -103,7 +104,10 @@ async function loadSuites() {
   return suites;
 }
 
-const devServerLabel = (kind) => (kind === "cli" ? "`wrangler dev` (DevTools attached)" : "wrangler API (DevTools detached)");
+const devServerLabel = (kind) =>
+  kind === "cli"
+    ? "`wrangler dev` (DevTools and local observability attached)"
+    : `wrangler API (DevTools detached, local observability ${process.env.X_LOCAL_OBSERVABILITY === "true" ? "on" : "off"})`;
 
 const log = (line) => process.stderr.write(`${line}\n`);
 

@@ -9,11 +9,20 @@
 // verbatim: wrangler's default printer also runs each line through its stack-trace source mapper, a second
 // development aid that costs Node CPU per line.
 //
+// The local observability collector is off too (X_LOCAL_OBSERVABILITY=false, unless the caller's environment
+// sets it): by default this wrangler attaches a streaming tail worker to every local worker, which receives each
+// invocation's trace events (onset, every log line, outcome) and keeps them for its local explorer. That costs
+// about 2 ms of runtime CPU per invocation, and more per log line (measured: docs/benchmarks.md) — a development
+// aid, not part of a deployed Worker, applied alike to the baseline and the service.
+//
 //   node bench/lib/dev-server.mjs --config wrangler.json --port 8791 --persist-to dir [--var NAME:value]… [--no-bundle]
 //
 // Started by bench/lib/processes.mjs (startWrangler with runtime "api"); stops on SIGTERM/SIGINT.
 import { parseArgs } from "node:util";
 import { unstable_startWorker } from "wrangler";
+
+// Read by wrangler when the worker starts, not at import.
+process.env.X_LOCAL_OBSERVABILITY ??= "false";
 
 const { values } = parseArgs({
   options: {
@@ -54,7 +63,9 @@ const worker = await unstable_startWorker({
   },
 });
 await worker.ready;
-console.log(`[dev-server] ready on ${String(await worker.url)} (DevTools inspector detached)`);
+console.log(
+  `[dev-server] ready on ${String(await worker.url)} (DevTools inspector detached, local observability ${process.env.X_LOCAL_OBSERVABILITY === "true" ? "on" : "off"})`,
+);
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"]) {

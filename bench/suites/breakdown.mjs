@@ -31,6 +31,7 @@ export default {
       baseline: "baseline",
       targets: [
         baselineCallTarget(base, baseIds, "baseline", "trivial Worker -> Durable Object -> one kv.put (bench/baseline), as in the foundation suite"),
+        baselineCallTarget(base, baseIds, "baseline-rpc", "the same Worker -> Durable Object RPC without the kv.put (bench/baseline POST /rpc)", "/rpc"),
         {
           name: "do-put",
           description: "profile worker: JSON parse -> the service's SessionObject class, a bench-only method doing one kv.put (no service logic)",
