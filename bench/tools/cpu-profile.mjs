@@ -24,6 +24,9 @@ import { bindSessions, sessionIds } from "../lib/sessions.mjs";
 import { runBatch } from "../lib/suite.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+// wrangler's local observability collector (a tail worker fed by every invocation) would be profiled with the
+// service: off, as in `npm run bench` (docs/benchmarks.md). The inspector stays: the profile is taken through it.
+process.env.X_LOCAL_OBSERVABILITY ??= "false";
 const { values: flags } = parseArgs({
   options: {
     target: { type: "string", default: "rest" },

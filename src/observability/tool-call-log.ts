@@ -3,8 +3,9 @@
  *
  * It is written by the invocation that serves the caller — the Worker for REST and tRPC calls, next to the
  * request's own `http.request` line; the session object for calls through its MCP endpoint — not always by the
- * session object that ran the tool: the runtime's log bookkeeping costs most for an invocation's first line
- * (measured: docs/benchmarks.md), so a request's two lines belong in one invocation.
+ * session object that ran the tool: a request's lines then come from one invocation, and only one invocation
+ * per REST call logs at all (under wrangler dev every logging invocation also feeds its local trace collector;
+ * docs/benchmarks.md has the figures).
  */
 import type { ToolCallEvent, ToolExecution } from "../session/session-service";
 import { ok, type Result } from "../core/errors";
