@@ -104,10 +104,10 @@ async function loadSuites() {
   return suites;
 }
 
+/** wrangler's local observability collector: on by default under `wrangler dev`, off in the `api` dev server. */
+const localObservability = (kind) => process.env.X_LOCAL_OBSERVABILITY === "true" || (kind === "cli" && process.env.X_LOCAL_OBSERVABILITY !== "false");
 const devServerLabel = (kind) =>
-  kind === "cli"
-    ? "`wrangler dev` (DevTools and local observability attached)"
-    : `wrangler API (DevTools detached, local observability ${process.env.X_LOCAL_OBSERVABILITY === "true" ? "on" : "off"})`;
+  `${kind === "cli" ? "`wrangler dev` (DevTools attached" : "wrangler API (DevTools detached"}, local observability ${localObservability(kind) ? "on" : "off"})`;
 
 const log = (line) => process.stderr.write(`${line}\n`);
 
@@ -125,7 +125,7 @@ async function main() {
     return suite;
   });
 
-  const meta = { ...runMeta(root), code: options.code, devServer: options.devServer };
+  const meta = { ...runMeta(root), code: options.code, devServer: options.devServer, localObservability: localObservability(options.devServer) };
   const tmp = mkdtempSync(join(os.tmpdir(), "xiaozhi-bench-"));
   const ctx = createContext({ root, tmp, options, log });
 
