@@ -47,7 +47,7 @@ export function createContext({ root, tmp, options, log }) {
     if (!server) {
       server = queue.then(async () => {
         const began = Date.now();
-        log(`starting ${name}: bundle, then ${options.devServer === "cli" ? "wrangler dev" : "wrangler's dev server (inspector and local observability detached)"} --no-bundle …`);
+        log(`starting ${name}: bundle, then ${options.devServer === "cli" ? "wrangler dev" : "wrangler's dev server (inspector detached)"} --no-bundle …`);
         const started = await start();
         running.push(started);
         log(`${name} ready on ${started.url} in ${((Date.now() - began) / 1000).toFixed(1)} s (log: ${started.logFile})`);
