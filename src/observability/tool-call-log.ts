@@ -12,7 +12,7 @@ import { ok, type Result } from "../core/errors";
 import type { ToolResult } from "../core/schemas";
 import { log } from "./log";
 
-export function logToolCall(call: ToolCallEvent): void {
+function logToolCall(call: ToolCallEvent): void {
   log(call.status === "success" ? "info" : "warn", "tool.call", { ...call });
 }
 

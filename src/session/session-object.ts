@@ -16,7 +16,6 @@ import type {
   SessionRef,
   SessionView,
   ToolList,
-  ToolResult,
 } from "../core/schemas";
 import { agentRpc, agentTools } from "../agents/agent-tools";
 import { withDeadline } from "../core/deadline";
