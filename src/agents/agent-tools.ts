@@ -3,6 +3,8 @@
  * agent's Durable Object; every call to it has a deadline of its own.
  */
 import { withDeadline } from "../core/deadline";
+import { ok } from "../core/errors";
+import { callOutcome, genericResult } from "../tools/peer/jsonrpc";
 import type { ToolDescriptor } from "../core/schemas";
 import type { ToolProvider } from "../tools/tool-provider";
 import type { AgentRpc } from "./agent-object";
@@ -24,6 +26,9 @@ export function agentTools(namespace: DurableObjectNamespace, agentId: string, c
       return tools.ok ? tools.value : [];
     },
     // The provider's own call timeout fires first; this one only guards against a stuck agent object.
-    call: (name, args) => withDeadline(agent().call(name, args), callTimeoutMs + 1_000, "agent"),
+    call: async (name, args) => {
+      const reply = await withDeadline(agent().call(name, args), callTimeoutMs + 1_000, "agent");
+      return reply.ok ? ok(genericResult(callOutcome(reply.value))) : reply;
+    },
   };
 }

@@ -38,12 +38,35 @@ export const ServiceConfig = z.object({
     .object({
       max_body_bytes: int(1024, 32 * 1024 * 1024, 1024 * 1024),
       max_frame_bytes: int(1024, 32 * 1024 * 1024, 1024 * 1024),
+      /**
+       * Deepest nesting of objects and arrays accepted in any JSON that enters (bodies, frames, arguments),
+       * checked before anything recursive runs on it.
+       */
+      max_json_depth: int(8, 1024, 64),
     })
     .prefault({}),
   device: z
     .object({
       call_timeout_ms: int(10, 600_000, 30_000),
       list_timeout_ms: int(10, 600_000, 10_000),
+    })
+    .prefault({}),
+  /** Dial-in tool providers (MCP 接入点). */
+  providers: z
+    .object({
+      call_timeout_ms: int(10, 600_000, 30_000),
+      list_timeout_ms: int(10, 600_000, 10_000),
+      /** A provider silent this long is pinged before its tools are offered again (on demand, no timer). */
+      ping_after_ms: int(1_000, 3_600_000, 20_000),
+      /** How long a ping may take before the provider is marked unresponsive and its tools hidden. */
+      ping_timeout_ms: int(50, 60_000, 1_500),
+    })
+    .prefault({}),
+  /** LLM tool names (src/tools/naming.ts). */
+  naming: z
+    .object({
+      /** Keep CJK characters in names, as xiaozhi-esp32-server does; default: transliterate them. */
+      keep_cjk: flag(false),
     })
     .prefault({}),
   local_tools: LocalToolsConfig.prefault({}),

@@ -77,6 +77,12 @@ export const JSONRPC_CODE = {
   timeout: -32006,
 } as const satisfies Record<ErrorCode, number>;
 
+/** The JSON-RPC `error` member for an AppError: its code mapped once, the service's code in `data.app_code`. */
+export function jsonRpcErrorOf(error: AppError): { code: number; message: string; data: { app_code: ErrorCode; details?: unknown } } {
+  const data = error.details === undefined ? { app_code: error.code } : { app_code: error.code, details: error.details };
+  return { code: JSONRPC_CODE[error.code], message: error.message, data };
+}
+
 export function appError(code: ErrorCode, message: string, details?: unknown): AppError {
   return details === undefined ? { code, message } : { code, message, details };
 }

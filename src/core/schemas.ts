@@ -27,8 +27,13 @@ export type ToolSource = z.infer<typeof ToolSource>;
 export const BindSessionBody = z.strictObject({
   device_id: z.string().min(1).max(128),
   client_id: z.string().max(128).default(""),
-  vision_url: z.union([z.url(), z.literal("")]).default(""),
-  token: z.string().max(4096).default(""),
+  /**
+   * The camera's explain endpoint, sent to the device in `initialize`. Omitted on a rebind of the same device:
+   * the bound one is kept (an empty URL would switch the camera's explain off on the firmware); "" clears it.
+   */
+  vision_url: z.union([z.url(), z.literal("")]).optional(),
+  /** The explain endpoint's token; omitted: kept like `vision_url`. */
+  token: z.string().max(4096).optional(),
   /** Allow-list of LLM tool names; empty means every tool. */
   enabled_tools: z.array(ToolName).max(512).default([]),
   /** The agent whose dial-in tool providers this session sees; empty means none. */

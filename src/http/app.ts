@@ -3,7 +3,7 @@
  * Every error leaves through one renderer, so REST and tRPC carry the same stable codes.
  */
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { appError, toAppError, AppException } from "../core/errors";
 import { configFromEnv } from "../env-config";
@@ -14,12 +14,13 @@ import { appRouter } from "../trpc/router";
 import { VERSION } from "../version";
 import type { AppEnv } from "./app-env";
 import { bearerToken, isAcceptedToken, parseTokens } from "./auth";
-import { errorResponse } from "./error-response";
+import { errorResponse, isMcpPath } from "./error-response";
 import { agentRoutes, ENDPOINT_PATH } from "./agent-routes";
 import { deviceRoutes } from "./device-routes";
 import { mcpRoutes } from "./mcp-routes";
 import { metricsRoutes } from "./metrics-routes";
 import { opsRoutes } from "./ops-routes";
+import { checkDepth } from "./request";
 import { restRoutes } from "./rest";
 import { serverRoutes } from "./server-routes";
 import { externalConfigIssues } from "../tools/external";
@@ -69,10 +70,10 @@ app.route("/api/v1/mcp", restRoutes);
 app.route("/api/v1/mcp", deviceRoutes);
 app.route("/api/v1/mcp", serverRoutes);
 
-app.all("/trpc/*", (c) =>
+app.all("/trpc/*", async (c) =>
   fetchRequestHandler({
     endpoint: "/trpc",
-    req: c.req.raw,
+    req: await depthCheckedTrpcRequest(c),
     router: appRouter,
     maxBatchSize: 16,
     createContext: () => ({ service: c.get("service") }),
@@ -83,6 +84,16 @@ app.all("/trpc/*", (c) =>
     },
   }),
 );
+
+/** tRPC parses its own input (a POST body, or `?input=` of a query): its nesting depth is checked first. */
+async function depthCheckedTrpcRequest(c: Context<AppEnv>): Promise<Request> {
+  const input = c.req.query("input");
+  if (input !== undefined) checkDepth(c, input);
+  if (c.req.method !== "POST") return c.req.raw;
+  const body = await c.req.text();
+  checkDepth(c, body);
+  return new Request(c.req.raw, { body });
+}
 
 /** One body-limit middleware per configured size, built once per isolate rather than on every request. */
 const limiters = new Map<number, MiddlewareHandler>();
@@ -98,10 +109,6 @@ function bodyLimitOf(maxSize: number): MiddlewareHandler {
     limiters.set(maxSize, limiter);
   }
   return limiter;
-}
-
-function isMcpPath(path: string): boolean {
-  return path === "/mcp" || /^\/api\/v1\/mcp\/sessions\/[^/]+\/mcp$/.test(path);
 }
 
 app.notFound((c) => errorResponse(appError("route_not_found", `No route for ${c.req.method} ${c.req.path}`), c.req.path));

@@ -1,20 +1,41 @@
 /**
- * Renders an AppError as an HTTP response: `{error:{code,message,details?}}` for REST, and tRPC's own error
- * envelope under `/trpc`, so a typed client still sees `data.app_code` when a middleware refuses a call.
+ * Renders an AppError as an HTTP response, in the shape the caller's protocol expects:
+ * - REST: `{error:{code,message,details?}}`;
+ * - tRPC (`/trpc`): tRPC's own error envelope, so a typed client still sees `data.app_code` when a middleware
+ *   refuses a call;
+ * - MCP routes: a JSON-RPC error with `data.app_code`, so an MCP client can read why it was refused.
+ * A 401 carries `WWW-Authenticate: Bearer` (RFC 6750), which MCP clients look for.
  */
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
-import { HTTP_STATUS, TRPC_CODE, type AppError } from "../core/errors";
+import { HTTP_STATUS, jsonRpcErrorOf, TRPC_CODE, type AppError } from "../core/errors";
 
 export function errorResponse(error: AppError, path: string): Response {
   const status = HTTP_STATUS[error.code];
-  const body = path.startsWith("/trpc")
-    ? {
-        error: {
-          message: error.message,
-          code: TRPC_ERROR_CODES_BY_KEY[TRPC_CODE[error.code]],
-          data: { code: TRPC_CODE[error.code], httpStatus: status, app_code: error.code },
-        },
-      }
-    : { error };
-  return Response.json(body, { status });
+  const headers: Record<string, string> = {};
+  if (status === 401) headers["www-authenticate"] = 'Bearer realm="xiaozhi-mcp-service"';
+  return Response.json(errorBody(error, path), { status, headers });
+}
+
+function errorBody(error: AppError, path: string): unknown {
+  if (path.startsWith("/trpc")) {
+    return {
+      error: {
+        message: error.message,
+        code: TRPC_ERROR_CODES_BY_KEY[TRPC_CODE[error.code]],
+        data: { code: TRPC_CODE[error.code], httpStatus: HTTP_STATUS[error.code], app_code: error.code },
+      },
+    };
+  }
+  if (isMcpPath(path)) return jsonRpcError(null, error);
+  return { error };
+}
+
+/** A JSON-RPC error response for `error`, with the service's stable code in `data.app_code`. */
+export function jsonRpcError(id: string | number | null, error: AppError) {
+  return { jsonrpc: "2.0" as const, id, error: jsonRpcErrorOf(error) };
+}
+
+/** The MCP endpoints: `/mcp` and each session's `/api/v1/mcp/sessions/{id}/mcp`. */
+export function isMcpPath(path: string): boolean {
+  return path === "/mcp" || path.startsWith("/mcp/") || /^\/api\/v1\/mcp\/sessions\/[^/]+\/mcp\/?$/.test(path);
 }

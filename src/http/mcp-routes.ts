@@ -9,7 +9,7 @@ import { AgentId, SessionId } from "../core/schemas";
 import { relayToSession } from "../session/session-directory";
 import { sharedSessionName } from "../session/session-object";
 import type { AppEnv } from "./app-env";
-import { parseInput } from "./request";
+import { checkDepth, parseInput } from "./request";
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
@@ -35,13 +35,21 @@ export const mcpRoutes = new Hono<AppEnv>()
   .all("/api/v1/mcp/sessions/:sessionId/mcp", async (c) => {
     checkOrigin(c);
     const sessionId = parseInput(SessionId, c.req.param("sessionId"), "sessionId");
-    return relayToSession(c.env.SESSIONS, sessionId, c.req.raw);
+    return relayToSession(c.env.SESSIONS, sessionId, await checkedRequest(c));
   })
   .all("/mcp", async (c) => {
     checkOrigin(c);
     const agentId = c.req.query("agent_id");
     const agent = agentId === undefined ? "" : parseInput(AgentId, agentId, "agent_id");
-    const request = new Request(c.req.raw);
+    const request = await checkedRequest(c);
     request.headers.set("x-shared-agent", agent);
     return relayToSession(c.env.SESSIONS, sharedSessionName(agent), request);
   });
+
+/** The request to pass on, its JSON-RPC body (if any) checked for nesting depth first. */
+async function checkedRequest(c: Context<AppEnv>): Promise<Request> {
+  if (c.req.method !== "POST") return new Request(c.req.raw);
+  const body = await c.req.text();
+  checkDepth(c, body);
+  return new Request(c.req.raw, { body });
+}

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { AppException, appError, type Result } from "../core/errors";
+import { exceedsJsonDepth } from "../core/json-depth";
 import type { AppEnv } from "./app-env";
 
 export function unwrapResult<T>(result: Result<T>): T {
@@ -20,9 +21,16 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
 export async function readJson(c: Context<AppEnv>): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === "") return {};
+  checkDepth(c, text);
   try {
     return JSON.parse(text);
   } catch {
     throw new AppException(appError("invalid_request", "Request body is not valid JSON"));
   }
+}
+
+/** Refuses JSON nested deeper than `limits.max_json_depth`, before anything recursive runs on it. */
+export function checkDepth(c: Context<AppEnv>, text: string): void {
+  const max = c.get("config").limits.max_json_depth;
+  if (exceedsJsonDepth(text, max)) throw new AppException(appError("invalid_request", `JSON nests deeper than limits.max_json_depth (${max})`));
 }

@@ -8,9 +8,11 @@
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { CallToolRequestSchema, ListToolsRequestSchema, McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { Protocol } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import { ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
-import { JSONRPC_CODE, type Result } from "../core/errors";
+import { z } from "zod";
+import { appError, isErrorCode, jsonRpcErrorOf, type AppError, type ErrorCode, type Result } from "../core/errors";
 import type { ToolList, ToolResult } from "../core/schemas";
 import type { ToolArgs } from "../tools/tool-provider";
 
@@ -28,6 +30,19 @@ interface Connection {
 /** MCP sessions one object keeps; the oldest is closed beyond this. */
 const MAX_CONNECTIONS = 32;
 
+/**
+ * `tools/call` as it arrives: checked here, by this schema, so a malformed call gets one line and an
+ * `app_code` (-32602) rather than the SDK's multi-line schema dump as an internal error (-32603).
+ */
+const CallRequest = z.object({ method: z.literal("tools/call"), params: z.unknown() });
+const CallParams = z.looseObject({
+  name: z.string({ error: "params.name must be a string" }).min(1, "params.name must not be empty"),
+  arguments: z.record(z.string(), z.json(), { error: "params.arguments must be an object" }).optional(),
+});
+
+/** HTTP statuses the SDK transport answers on its own, and the service code each means. */
+const STATUS_CODES: Record<number, ErrorCode> = { 400: "invalid_request", 404: "session_not_found", 405: "route_not_found", 406: "invalid_request", 413: "payload_too_large", 415: "invalid_request" };
+
 export class McpEndpoint {
   readonly #connections = new Map<string, Connection>();
 
@@ -44,15 +59,15 @@ export class McpEndpoint {
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) {
       const connection = this.#connections.get(sessionId);
-      if (!connection) return rpcError(404, -32001, "Session not found: initialize a new MCP session");
-      return connection.transport.handleRequest(request);
+      if (!connection) return rpcError(404, appError("session_not_found", "MCP session not found: initialize a new MCP session"));
+      return withAppCode(await connection.transport.handleRequest(request));
     }
-    if (request.method !== "POST") return rpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    if (request.method !== "POST") return rpcError(400, appError("invalid_request", "Mcp-Session-Id header is required"));
     const connection = this.#open();
     const response = await connection.transport.handleRequest(request);
     // A POST that did not initialize a session leaves nothing worth keeping.
     if (!connection.transport.sessionId) await connection.server.close();
-    return response;
+    return withAppCode(response);
   }
 
   /** Tells every connected client to list tools again (device handshake done, relay gone, …). */
@@ -87,11 +102,29 @@ export class McpEndpoint {
       const tools = unwrapMcp(await this.core.tools()).tools;
       return { tools: tools.map((tool) => ({ name: tool.name, description: tool.description, inputSchema: { type: "object" as const, ...tool.input_schema } })) };
     });
-    server.setRequestHandler(CallToolRequestSchema, async (request) =>
-      toCallToolResult(unwrapMcp(await this.core.execute(request.params.name, (request.params.arguments ?? {}) as ToolArgs))),
-    );
+    // Registered below the SDK Server's own tools/call wrapper, whose schema check answers a wrong type with a
+    // multi-line dump: the params are checked here instead, one line, with app_code.
+    Protocol.prototype.setRequestHandler.call(server, CallRequest, async (request: z.infer<typeof CallRequest>) => {
+      const params = CallParams.safeParse(request.params);
+      if (!params.success) throw rpcFailure(appError("invalid_request", `Invalid tools/call params: ${params.error.issues[0]?.message ?? "invalid"}`));
+      return this.#call(params.data.name, params.data.arguments ?? {});
+    });
     void server.connect(transport);
     return connection;
+  }
+
+  /**
+   * Tool errors the model can act on are tool results (`isError: true`, the reason as text), as MCP asks since
+   * 2025-11-25: arguments the tool refuses, a tool that ran and failed. An unknown tool and the service's own
+   * failures (no device, timeout) are JSON-RPC errors with `data.app_code`.
+   */
+  async #call(name: string, args: ToolArgs): Promise<CallToolResult> {
+    const result = await this.core.execute(name, args);
+    if (result.ok) return toCallToolResult(result.value);
+    if (result.error.code === "invalid_request") {
+      return { content: [{ type: "text", text: result.error.message }], structuredContent: { success: false, action: "error", result: result.error.message }, isError: true };
+    }
+    throw rpcFailure(result.error);
   }
 
   #trim(): void {
@@ -120,9 +153,38 @@ export function toCallToolResult(result: ToolResult): CallToolResult {
 
 function unwrapMcp<T>(result: Result<T>): T {
   if (result.ok) return result.value;
-  throw new McpError(JSONRPC_CODE[result.error.code], result.error.message, { app_code: result.error.code });
+  throw rpcFailure(result.error);
 }
 
-function rpcError(status: number, code: number, message: string): Response {
-  return Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, { status });
+/**
+ * What a request handler throws for the SDK to answer as a JSON-RPC error: its `code`, `message` and `data`
+ * are sent as they are (an SDK `McpError` would put "MCP error <code>: " before the message, and the client's
+ * own McpError would then add it a second time).
+ */
+function rpcFailure(error: AppError): Error {
+  const { code, message, data } = jsonRpcErrorOf(error);
+  return Object.assign(new Error(message), { code, data });
+}
+
+function rpcError(status: number, error: AppError): Response {
+  return Response.json({ jsonrpc: "2.0", id: null, error: jsonRpcErrorOf(error) }, { status });
+}
+
+/** Adds `data.app_code` to the JSON-RPC errors the SDK transport answers on its own (406, 415, parse errors…). */
+async function withAppCode(response: Response): Promise<Response> {
+  if (response.status < 400 || !response.headers.get("content-type")?.includes("application/json")) return response;
+  const text = await response.text();
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  let body: { error?: { data?: { app_code?: unknown } } } | null = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON after all: passed on as it is
+  }
+  if (body?.error && !isErrorCode(body.error.data?.app_code)) {
+    body.error.data = { ...body.error.data, app_code: STATUS_CODES[response.status] ?? "invalid_request" };
+    return new Response(JSON.stringify(body), { status: response.status, headers });
+  }
+  return new Response(text, { status: response.status, headers });
 }

@@ -5,6 +5,7 @@
  * with `Last-Event-ID` misses nothing.
  */
 import { z } from "zod";
+import { closeQuietly, sendQuietly } from "../core/websocket";
 import { storedValue, type StoredValue } from "./stored-value";
 
 export const RelayRecord = z.object({
@@ -84,9 +85,7 @@ export class RelayChannel {
     if (!relay) return false;
     if (relay.channel === "websocket") {
       const [socket] = this.ctx.getWebSockets(relayTag(relay.generation));
-      if (!socket) return false;
-      socket.send(frame);
-      return true;
+      return socket ? sendQuietly(socket, frame) : false;
     }
     const id = relay.seq + 1;
     const outbox = [...relay.outbox, { id, frame }].slice(-OUTBOX_LIMIT);
@@ -120,13 +119,5 @@ export class RelayChannel {
     this.#stream = undefined;
     clearInterval(stream.ping);
     void stream.writer.close().catch(() => undefined);
-  }
-}
-
-function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code, reason);
-  } catch {
-    // already closing or closed
   }
 }

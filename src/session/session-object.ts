@@ -25,13 +25,16 @@ import { McpEndpoint } from "../mcp/mcp-endpoint";
 import { log } from "../observability/log";
 import { recordSessionEvent, recordToolCall } from "../observability/metrics";
 import { loggedResult } from "../observability/tool-call-log";
-import { deviceDialect, deviceInitializeParams, envelope, Envelope } from "../tools/device/device-protocol";
+import { deviceInitializeParams, envelope, Envelope } from "../tools/device/device-protocol";
+import { DeviceTools } from "../tools/device/device-tools";
+import { StoredNames } from "../tools/naming";
+import { FrameFaultLog, readFrame } from "../tools/peer/frame-intake";
 import { PeerClient } from "../tools/peer/peer-client";
 import { PeerState } from "../tools/peer/peer-state";
 import { externalTools } from "../tools/external";
 import { LocalTools } from "../tools/local/local-tools";
 import type { ToolProvider } from "../tools/tool-provider";
-import { RelayChannel } from "./relay-channel";
+import { RelayChannel, relayTag } from "./relay-channel";
 import { SessionRecord } from "./session-record";
 import { storedValue, type StoredValue } from "./stored-value";
 import { SessionService, type ToolCallEvent, type ToolExecution } from "./session-service";
@@ -39,6 +42,8 @@ import { VERSION } from "../version";
 
 const RECORD_KEY = "session";
 const DEVICE_KEY = "device";
+const DEVICE_NAMES_KEY = "device-names";
+const EXTERNAL_NAMES_KEY = "external-names";
 
 /** The RPC surface of a session object, as the Worker calls it. */
 export interface SessionRpc {
@@ -57,7 +62,9 @@ interface Ready {
   config: ServiceConfig;
   service: SessionService;
   device: PeerClient;
+  deviceTools: DeviceTools;
   mcp: McpEndpoint;
+  faults: FrameFaultLog;
 }
 
 /**
@@ -75,6 +82,8 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
   readonly #relay: RelayChannel;
   readonly #record: StoredValue<SessionRecord>;
   readonly #deviceState: StoredValue<PeerState>;
+  readonly #deviceNames: StoredValue<StoredNames>;
+  readonly #externalNames: StoredValue<StoredNames>;
   /** When the alarm is set for, as this instance last armed or read it; unknown after a fire or eviction. */
   #armedAt: number | undefined;
 
@@ -82,27 +91,49 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     super(ctx, env);
     this.#record = storedValue(ctx.storage.kv, RECORD_KEY, SessionRecord);
     this.#deviceState = storedValue(ctx.storage.kv, DEVICE_KEY, PeerState);
+    this.#deviceNames = storedValue(ctx.storage.kv, DEVICE_NAMES_KEY, StoredNames);
+    this.#externalNames = storedValue(ctx.storage.kv, EXTERNAL_NAMES_KEY, StoredNames);
     this.#relay = new RelayChannel(ctx, (generation) => this.#relayGone(generation, "SSE relay stream closed"));
     const config = configFromEnv(env);
     this.#ready = config.ok ? ok(this.#assemble(config.value)) : config;
+    this.#reconcile();
+  }
+
+  /**
+   * Storage says what the object had before it slept or the runtime restarted; only `getWebSockets()` says
+   * which sockets are still alive. A relay that did not survive is detached now, before anything is served,
+   * so its tools are neither shown nor offered. An SSE relay never outlives the instance that streams it.
+   */
+  #reconcile(): void {
+    if (!this.#ready.ok) return;
+    const { device } = this.#ready.value;
+    if (!device.state().attached) return;
+    const relay = this.#relay.current();
+    const alive = relay?.channel === "websocket" && this.ctx.getWebSockets(relayTag(relay.generation)).length > 0;
+    if (alive) return;
+    device.detach("The device relay did not survive a restart");
+    log("info", "relay.reconciled", { session_id: this.#sessionId(), channel: relay?.channel ?? "none" });
   }
 
   #assemble(config: ServiceConfig): Ready {
-    const device = new PeerClient(
-      {
-        load: this.#deviceState.load,
-        save: this.#deviceState.save,
-        send: (message) => this.#relay.send(envelope(this.#sessionId(), message)),
-        now: Date.now,
-        callTimeoutMs: config.device.call_timeout_ms,
-        listTimeoutMs: config.device.list_timeout_ms,
-        log: (level, event, fields) => log(level, event, { session_id: this.#sessionId(), ...fields }),
-        onToolsChanged: () => this.#toolsChanged(),
-      },
-      deviceDialect,
-    );
+    const naming = { keepCjk: config.naming.keep_cjk };
+    const logFields = (fields: Record<string, unknown> | undefined) => ({ session_id: this.#sessionId(), ...fields });
+    const device = new PeerClient({
+      load: this.#deviceState.load,
+      save: this.#deviceState.save,
+      send: (message) => this.#relay.send(envelope(this.#sessionId(), message)),
+      now: Date.now,
+      callTimeoutMs: config.device.call_timeout_ms,
+      listTimeoutMs: config.device.list_timeout_ms,
+      log: (level, event, fields) => log(level, event, logFields(fields) as never),
+      onToolsChanged: () => this.#toolsChanged(),
+      // The firmware ignores notifications, and today's servers never send `notifications/initialized`.
+      sendInitialized: false,
+      unavailableMessage: "No device relay is attached to this session",
+    });
+    const deviceTools = new DeviceTools(device, this.#deviceNames, naming);
     const local = new LocalTools({ config: config.local_tools, timezone: config.timezone });
-    const external = externalTools(config, this.env);
+    const external = externalTools(config, this.env, this.#externalNames);
     const agents = this.env.AGENTS as unknown as DurableObjectNamespace;
     const service = new SessionService({
       store: this.#record,
@@ -110,8 +141,8 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
       now: Date.now,
       providers: (record): ToolProvider[] =>
         record.agent_id === ""
-          ? [device, local, external]
-          : [device, local, external, agentTools(agents, record.agent_id, config.device.call_timeout_ms)],
+          ? [deviceTools, local, external]
+          : [deviceTools, local, external, agentTools(agents, record.agent_id, config.providers.call_timeout_ms)],
       relayStatus: () => device.status(),
       onToolCall: (event) => this.#observe(event),
     });
@@ -122,19 +153,25 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
       },
       { name: "xiaozhi-mcp-service", version: VERSION },
     );
-    return { config, service, device, mcp };
+    const faults = new FrameFaultLog((level, event, fields) => log(level, event, logFields(fields) as never));
+    return { config, service, device, deviceTools, mcp, faults };
   }
 
   async bind(input: BindSessionInput): Promise<Result<SessionView>> {
     if (!this.#ready.ok) return this.#ready;
-    const { service, device } = this.#ready.value;
+    const { service, device, deviceTools } = this.#ready.value;
     const previous = service.record();
     // Another device on the same session id must never reach its predecessor's tools.
-    if (previous.ok && previous.value.device_id !== input.device_id) device.forgetTools();
+    if (previous.ok && previous.value.device_id !== input.device_id) deviceTools.forget();
     const view = await service.bind(input);
     recordSessionEvent(this.ctx, this.env, input.session_id, "bound");
     await this.#follow(previous.ok ? previous.value.agent_id : "", input.agent_id, input.session_id);
-    if (device.state().attached) device.rehandshake(deviceInitializeParams({ url: input.vision_url, token: input.token }));
+    const bound = service.record();
+    // The device learns a new vision endpoint only through initialize: send it again when (and only when) it changed.
+    const visionChanged = bound.ok && (!previous.ok || previous.value.vision_url !== bound.value.vision_url || previous.value.token !== bound.value.token);
+    if (bound.ok && visionChanged && device.state().attached) {
+      device.rehandshake(deviceInitializeParams({ url: bound.value.vision_url, token: bound.value.token }));
+    }
     await this.#rearm();
     return previous.ok || !view.ok ? view : service.view();
   }
@@ -216,8 +253,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     if (!this.#relay.isCurrentSocket(ws)) return; // a replaced relay's late frames
-    this.#intake(typeof message === "string" ? message : new TextDecoder().decode(message));
-    await this.#rearm();
+    if (this.#intake(typeof message === "string" ? message : new TextDecoder().decode(message))) await this.#rearm();
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -249,25 +285,25 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     await this.#rearm();
   }
 
-  /** Parses, size-checks and hands one frame to the device client. Bad frames are counted, never fatal. */
+  /**
+   * Size-, depth- and shape-checks one frame and hands it to the device client. Bad frames cost constant
+   * work (no storage write, one aggregated warning per window); an oversized reply fails its call at once.
+   */
   #intake(frame: string): boolean {
     if (!this.#ready.ok) return false;
-    const { config, device } = this.#ready.value;
-    if (byteLengthOver(frame, config.limits.max_frame_bytes)) {
+    const { config, device, faults } = this.#ready.value;
+    const read = readFrame(frame, { maxBytes: config.limits.max_frame_bytes, maxDepth: config.limits.max_json_depth });
+    if (read.kind === "oversized") {
+      faults.record("oversized");
       device.count("dropped_frames");
-      log("warn", "relay.frame_too_large", { session_id: this.#sessionId(), limit: config.limits.max_frame_bytes });
+      const message = `The device's reply (${read.bytes} bytes) exceeds limits.max_frame_bytes (${config.limits.max_frame_bytes})`;
+      device.rejectReply(read.id, appError("upstream_error", message));
       return false;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(frame);
-    } catch {
-      parsed = undefined;
-    }
-    const frameEnvelope = Envelope.safeParse(parsed);
-    if (!frameEnvelope.success) {
+    const frameEnvelope = read.kind === "json" ? Envelope.safeParse(read.value) : undefined;
+    if (!frameEnvelope?.success) {
+      faults.record(read.kind === "json" ? "not_a_message" : read.kind);
       device.count("malformed_frames");
-      log("warn", "relay.malformed_frame", { session_id: this.#sessionId() });
       return false;
     }
     device.receive(frameEnvelope.data.payload);
@@ -315,7 +351,7 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
   async #bindShared(agentId: string): Promise<void> {
     if (!this.#ready.ok || this.#ready.value.service.record().ok) return;
     const session_id = sharedSessionName(agentId);
-    await this.bind({ session_id, device_id: "mcp-shared", client_id: "", vision_url: "", token: "", enabled_tools: [], agent_id: agentId });
+    await this.bind({ session_id, device_id: "mcp-shared", client_id: "", enabled_tools: [], agent_id: agentId });
   }
 
   /** Keeps the agent's subscriber list right, so its provider changes reach this session's MCP clients. */
@@ -340,6 +376,8 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     await this.ctx.storage.deleteAll();
     this.#record.forget();
     this.#deviceState.forget();
+    this.#deviceNames.forget();
+    this.#externalNames.forget();
   }
 
   #sessionId(): string {
@@ -356,11 +394,4 @@ async function refuse(request: Request, error: AppError, path: string): Promise<
 function parseEventId(header: string | null): number | undefined {
   const id = Number(header);
   return header !== null && Number.isInteger(id) && id >= 0 ? id : undefined;
-}
-
-/** UTF-8 size above `limit`, without encoding frames that are obviously small or obviously big. */
-function byteLengthOver(text: string, limit: number): boolean {
-  if (text.length > limit) return true;
-  if (text.length * 3 <= limit) return false;
-  return new TextEncoder().encode(text).length > limit;
 }

@@ -59,12 +59,14 @@ export class SessionService {
     const now = this.deps.now();
     const stamp = new Date(now).toISOString();
     const previous = this.deps.store.load();
+    // A rebind of the same device without vision fields keeps the bound ones; another device starts afresh.
+    const kept = previous?.device_id === input.device_id ? previous : undefined;
     const record: SessionRecord = {
       session_id: input.session_id,
       device_id: input.device_id,
       client_id: input.client_id,
-      vision_url: input.vision_url,
-      token: input.token,
+      vision_url: input.vision_url ?? kept?.vision_url ?? "",
+      token: input.token ?? kept?.token ?? "",
       enabled_tools: input.enabled_tools,
       agent_id: input.agent_id,
       created_at: previous?.created_at ?? stamp,

@@ -15,14 +15,15 @@ describe("Catalogue", () => {
 
   it("orders device, local, external whatever the provider order", async () => {
     const catalogue = await Catalogue.build(providers);
-    expect(catalogue.tools.map((t) => t.name)).toEqual(["self_x", "dup", "local_exit", "mcp_search"]);
+    expect(catalogue.tools.map((t) => t.name)).toEqual(["self_x", "local_exit", "dup", "mcp_search"]);
     const again = await Catalogue.build([...providers].reverse());
     expect(JSON.stringify(again.tools)).toBe(JSON.stringify(catalogue.tools));
   });
 
-  it("routes a call to the earliest owner of a name", async () => {
+  it("gives a name two sources offer to the configured source, so a device cannot shadow a local tool", async () => {
     const catalogue = await Catalogue.build(providers);
-    expect(await catalogue.call("dup", {})).toEqual(ok(reqLlm("device:dup")));
+    expect(await catalogue.call("dup", {})).toEqual(ok(reqLlm("local:dup")));
+    expect(catalogue.tools.filter((t) => t.name === "dup")).toEqual([{ name: "dup", description: "dup", input_schema: { type: "object" }, source: "local" }]);
   });
 
   it("filters by enabled_tools for listing and calling", async () => {

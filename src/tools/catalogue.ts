@@ -7,6 +7,11 @@ import type { ToolDescriptor, ToolResult } from "../core/schemas";
 import type { ToolArgs, ToolProvider } from "./tool-provider";
 
 const SOURCE_ORDER = ["device", "local", "external", "provider"] as const;
+/**
+ * Who keeps a name two sources both offer: configured sources first. A device names its own tools (no
+ * prefix), so without this a device could shadow `local_exit` or an external tool and run its own instead.
+ */
+const CLAIM_ORDER = ["local", "external", "provider", "device"] as const;
 
 export class Catalogue {
   private constructor(
@@ -21,13 +26,21 @@ export class Catalogue {
     const allowed = enabledTools.length > 0 ? new Set(enabledTools) : undefined;
     const ordered = [...providers].sort((a, b) => SOURCE_ORDER.indexOf(a.source) - SOURCE_ORDER.indexOf(b.source));
     const lists = await Promise.all(ordered.map((provider) => provider.list()));
-    const tools: ToolDescriptor[] = [];
     const owners = new Map<string, ToolProvider>();
-    ordered.forEach((provider, index) => {
-      for (const tool of lists[index] ?? []) {
-        // First come wins: a later source never shadows an earlier one's name.
+    const claimants = ordered.map((provider, index) => ({ provider, list: lists[index] ?? [] }));
+    claimants.sort((a, b) => CLAIM_ORDER.indexOf(a.provider.source) - CLAIM_ORDER.indexOf(b.provider.source));
+    for (const { provider, list } of claimants) {
+      for (const tool of list) {
         if (owners.has(tool.name) || (allowed && !allowed.has(tool.name))) continue;
         owners.set(tool.name, provider);
+      }
+    }
+    const tools: ToolDescriptor[] = [];
+    const listed = new Set<string>();
+    ordered.forEach((provider, index) => {
+      for (const tool of lists[index] ?? []) {
+        if (owners.get(tool.name) !== provider || listed.has(tool.name)) continue;
+        listed.add(tool.name);
         tools.push(tool);
       }
     });

@@ -50,13 +50,16 @@ describe("session MCP endpoint", () => {
     expect(exit.content).toEqual([{ type: "text", text: JSON.stringify({ handler: "mcp_handler_exit", args: "拜拜" }) }]);
 
     await expect(client.callTool({ name: "local_nothing", arguments: {} })).rejects.toThrow(/not available/);
-    await expect(client.callTool({ name: "local_change_role", arguments: { role: "pirate" } })).rejects.toThrow(/Invalid arguments/);
+    // Arguments the tool refuses: a tool result the model can read and retry on, not a protocol error.
+    const refused = await client.callTool({ name: "local_change_role", arguments: { role: "pirate" } });
+    expect(refused.isError).toBe(true);
+    expect(refused.content).toEqual([{ type: "text", text: expect.stringMatching(/^Invalid arguments for local_change_role/) }]);
 
-    // A device attaching and leaving changes the catalogue: connected clients hear about it.
+    // A device attaching and leaving changes the catalogue: connected clients hear about it, once each time.
     const device = new FakeEsp32(standardTools());
     device.sessionId = id;
     const relay = await device.attachWebSocket(id);
-    await waitFor(() => (changes.count >= 2 ? true : undefined), 5000, "list_changed on attach + ready");
+    await waitFor(() => (changes.count >= 1 ? true : undefined), 5000, "list_changed once the device's tools are listed");
     const withDevice = (await client.listTools()).tools.map((tool) => tool.name);
     expect(withDevice.slice(0, 3)).toEqual(["self_get_device_status", "self_audio_speaker_set_volume", "self_camera_take_photo"]);
     const volume = await client.callTool({ name: "self_audio_speaker_set_volume", arguments: { volume: 33 } });
@@ -90,17 +93,19 @@ describe("session MCP endpoint", () => {
     expect(response.status).toBe(404);
   });
 
-  it("refuses unbound sessions, missing tokens and foreign origins", async () => {
+  it("refuses unbound sessions, missing tokens and foreign origins, as JSON-RPC errors with app_code", async () => {
     const initialize = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "x", version: "1" } } };
     const headers = { accept: "application/json, text/event-stream" };
     const unbound = await call(`/api/v1/mcp/sessions/${newSessionId("nobody")}/mcp`, { body: initialize, headers });
     expect(unbound.status).toBe(404);
-    expect(unbound.body.error.code).toBe("session_not_found");
+    expect(unbound.body).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32002, message: "Session is not bound", data: { app_code: "session_not_found" } } });
     const anonymous = await call("/mcp", { body: initialize, headers, token: null });
     expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect(anonymous.body).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32001, data: { app_code: "unauthorized" } } });
     const foreign = await call("/mcp", { body: initialize, headers: { ...headers, origin: "http://evil.example.com" } });
     expect(foreign.status).toBe(403);
-    expect(foreign.body.error.code).toBe("forbidden");
+    expect(foreign.body.error.data.app_code).toBe("forbidden");
     const viaQuery = await call(`/mcp?token=${TOKEN}`, { body: initialize, headers, token: null });
     expect(viaQuery.status).toBe(200);
   });

@@ -1,9 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { deviceToolResult, llmName } from "./device-protocol";
+import { deviceToolResult } from "./device-protocol";
 
 describe("device protocol", () => {
-  it("names device tools with underscores and no prefix", () => {
-    expect(llmName("self.audio_speaker.set_volume")).toBe("self_audio_speaker_set_volume");
+  it("speaks a {action: RESPONSE} text directly, for any device tool, as xiaozhi-esp32-server does", () => {
+    const text = (value: string) => ({ id: 3, result: { content: [{ type: "text", text: value }] } });
+    const spoken = JSON.stringify({ success: true, action: "RESPONSE", response: "图中是一只猫" });
+    expect(deviceToolResult("self.camera.take_photo", text(spoken))).toEqual({ success: true, action: "response", result: "图中是一只猫", response: "图中是一只猫" });
+    expect(deviceToolResult("self.board.custom", text(spoken))).toMatchObject({ action: "response", response: "图中是一只猫" });
+    // Anything else stays text for the LLM: other actions, a non-string response, JSON without an action.
+    for (const other of ['{"action":"response","response":"x"}', '{"action":"RESPONSE","response":1}', '{"a":1}', "RESPONSE"]) {
+      expect(deviceToolResult("self.x", text(other))).toEqual({ success: true, action: "req_llm", result: other });
+    }
   });
 
   it("maps text to req_llm, take_photo to its handler and code-less errors to action error", () => {

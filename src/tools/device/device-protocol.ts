@@ -3,10 +3,9 @@
  * capability, dotted tool names, and `take_photo` going to a handler.
  */
 import { z } from "zod";
-import { callHandler } from "../../core/actions";
-import type { ToolDescriptor, ToolResult } from "../../core/schemas";
-import { callOutcome, genericResult, type JsonRpcOutbound, type PeerResponse, type PeerTool } from "../peer/jsonrpc";
-import type { PeerDialect } from "../peer/peer-client";
+import { callHandler, respond } from "../../core/actions";
+import type { ToolResult } from "../../core/schemas";
+import { callOutcome, genericResult, type JsonRpcOutbound, type PeerResponse } from "../peer/jsonrpc";
 
 export const PROTOCOL_VERSION = "2024-11-05";
 const TAKE_PHOTO = "self.camera.take_photo";
@@ -33,34 +32,30 @@ export function deviceInitializeParams(vision: { url: string; token: string }): 
   };
 }
 
-/** The LLM name of a device tool: dots become underscores, no prefix (spec §3). */
-export function llmName(deviceName: string): string {
-  return deviceName.replaceAll(".", "_");
-}
-
-export function describeDeviceTools(tools: readonly PeerTool[]): ToolDescriptor[] {
-  const seen = new Set<string>();
-  const out: ToolDescriptor[] = [];
-  for (const tool of tools) {
-    const name = llmName(tool.name);
-    if (seen.has(name)) continue;
-    seen.add(name);
-    out.push({ name, description: tool.description, input_schema: tool.inputSchema, source: "device" });
-  }
-  return out;
-}
-
-/** Maps a device reply to the action contract (spec §4). */
+/**
+ * Maps a device reply to the action contract (spec §4). A text that is a JSON object
+ * `{"action":"RESPONSE","response":"…"}` — what xiaozhi's vision explain endpoint answers through
+ * `take_photo`, and what any device tool may answer — is spoken directly, as xiaozhi-esp32-server does.
+ */
 export function deviceToolResult(deviceName: string, reply: PeerResponse): ToolResult {
   const outcome = callOutcome(reply);
-  if (!outcome.isError && deviceName === TAKE_PHOTO) return callHandler("mcp_handler_take_photo", outcome.text, outcome.raw);
+  if (!outcome.isError) {
+    const spoken = spokenResponse(outcome.text);
+    if (spoken !== undefined) return respond(spoken);
+    if (deviceName === TAKE_PHOTO) return callHandler("mcp_handler_take_photo", outcome.text, outcome.raw);
+  }
   return genericResult(outcome);
 }
 
-export const deviceDialect: PeerDialect = {
-  source: "device",
-  // The firmware ignores notifications, and today's servers never send `notifications/initialized`.
-  sendInitialized: false,
-  describe: describeDeviceTools,
-  toResult: deviceToolResult,
-};
+const SpokenResponse = z.object({ action: z.literal("RESPONSE"), response: z.string() });
+
+/** The `response` of a `{"action":"RESPONSE","response":"…"}` text; undefined for any other text. */
+function spokenResponse(text: string): string | undefined {
+  if (!text.startsWith("{") || !text.includes('"RESPONSE"')) return undefined;
+  try {
+    return SpokenResponse.safeParse(JSON.parse(text)).data?.response;
+  } catch {
+    return undefined;
+  }
+}
+

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { fail, ok, type Result } from "../../core/errors";
+import { DEFAULT_NAMING, type StoredNames } from "../naming";
 import { ExternalTools, REVALIDATE_MS } from "./external-tools";
 import { initialHealth } from "./health";
 import { parseServers } from "./server-config";
@@ -38,7 +39,9 @@ function setup() {
   const { servers } = parseServers({ mcpServers: { one: { url: "http://one/mcp" }, two: { url: "http://two/mcp", prefix: "t2" } } });
   const upstreams: Record<string, InMemoryUpstream> = { one: new InMemoryUpstream([tool("search"), tool("a.b")]), two: new InMemoryUpstream([tool("search")]) };
   let now = 1_000_000;
-  const provider = new ExternalTools(servers, async (server) => upstreams[server.name]!, () => now);
+  let names: StoredNames | undefined;
+  const store = { load: () => names, save: (next: StoredNames) => void (names = next) };
+  const provider = new ExternalTools(servers, async (server) => upstreams[server.name]!, store, DEFAULT_NAMING, () => now);
   return { provider, upstreams, advance: (ms: number) => (now += ms) };
 }
 

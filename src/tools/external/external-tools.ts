@@ -10,7 +10,8 @@ import type { ToolDescriptor, ToolResult } from "../../core/schemas";
 import { log } from "../../observability/log";
 import type { ToolArgs, ToolProvider } from "../tool-provider";
 import { compileArgumentCheck, type ArgumentCheck } from "./argument-validation";
-import { assignNames } from "./naming";
+import type { NamingOptions, StoredNames } from "../naming";
+import { nameExternalTools } from "./naming";
 import { toToolResult } from "./result-mapping";
 import { connectionDigest, isToolExposed, type ExternalServer } from "./server-config";
 import type { UpstreamTool } from "./upstream-client";
@@ -18,6 +19,12 @@ import type { CatalogueReply, UpstreamRpc } from "./upstream-object";
 
 /** Finds the upstream object of a server (by its configuration). */
 export type UpstreamDirectory = (server: ExternalServer) => Promise<UpstreamRpc>;
+
+/** Where the names given so far are kept (the session's storage): a tool keeps its name while it exists. */
+export interface NameStore {
+  load(): StoredNames | undefined;
+  save(names: StoredNames): void;
+}
 
 interface KnownCatalogue {
   version: number;
@@ -47,12 +54,16 @@ export class ExternalTools implements ToolProvider {
   readonly source = "external" as const;
   readonly #known = new Map<string, KnownCatalogue>();
   #routes = new Map<string, Route>();
+  /** The descriptors of the last naming, and the catalogue versions they were computed from. */
+  #named: { key: string; descriptors: ToolDescriptor[] } | undefined;
   readonly #checks = new Map<string, ArgumentCheck>();
   readonly #digests = new Map<string, string>();
 
   constructor(
     private readonly servers: readonly ExternalServer[],
     private readonly directory: UpstreamDirectory,
+    private readonly names: NameStore,
+    private readonly naming: NamingOptions,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -61,16 +72,20 @@ export class ExternalTools implements ToolProvider {
     // Concurrently, each with its own deadline: one slow server never holds up the others for longer
     // than its own connect_timeout_ms, and only on its very first discovery.
     await Promise.all(this.servers.map((server) => this.#refresh(server)));
-
+    const key = this.servers.map((server) => `${this.#known.get(server.name)?.version ?? 0}:${this.#known.get(server.name)?.visible}`).join(",");
+    if (this.#named?.key === key) return this.#named.descriptors;
     // Names are computed over every known tool list, hidden ones included, so a server going down and
     // up again does not rename the tools of the others.
-    const naming = assignNames(
+    const naming = nameExternalTools(
+      this.names.load(),
       this.servers.map((server) => ({
         server: server.name,
         prefix: server.prefix,
         tools: (this.#known.get(server.name)?.tools ?? []).filter((tool) => isToolExposed(server, tool.name)).map((tool) => tool.name),
       })),
+      this.naming,
     );
+    if (naming.assignment.changed) this.names.save(naming.assignment.names);
     logCollisionsOnce(naming.collisions);
 
     const byServer = new Map(this.servers.map((server) => [server.name, server]));
@@ -85,6 +100,7 @@ export class ExternalTools implements ToolProvider {
       descriptors.push({ name: named.name, description: tool.description, input_schema: tool.inputSchema, source: "external" });
     }
     this.#routes = routes;
+    this.#named = { key, descriptors };
     return descriptors;
   }
 
@@ -173,7 +189,7 @@ async function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () =>
 /** Collision sets already logged in this isolate (plain data): "logged once", not once per request. */
 const loggedCollisions = new Set<string>();
 
-function logCollisionsOnce(collisions: ReturnType<typeof assignNames>["collisions"]): void {
+function logCollisionsOnce(collisions: ReturnType<typeof nameExternalTools>["collisions"]): void {
   for (const collision of collisions) {
     const key = `${collision.name}=${collision.claimants.map((c) => `${c.server}/${c.tool}`).join(",")}`;
     if (loggedCollisions.has(key)) continue;

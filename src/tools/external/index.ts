@@ -6,7 +6,7 @@ import type { ServiceConfig } from "../../core/config";
 import type { AppError } from "../../core/errors";
 import { log } from "../../observability/log";
 import type { ToolProvider } from "../tool-provider";
-import { ExternalTools, type UpstreamDirectory } from "./external-tools";
+import { ExternalTools, type NameStore, type UpstreamDirectory } from "./external-tools";
 import { parseServers, upstreamObjectName, connectionDigest, type ExternalServer } from "./server-config";
 import type { UpstreamRpc, UpstreamStatus } from "./upstream-object";
 import { toolsVisible } from "./health";
@@ -30,10 +30,10 @@ export interface ExternalServerState {
 }
 
 /** The tool provider of every configured external server, for one session's catalogue. */
-export function externalTools(config: ServiceConfig, env: Env): ToolProvider {
+export function externalTools(config: ServiceConfig, env: Env, names: NameStore): ToolProvider {
   const parsed = parseServers(config);
   logIssuesOnce(parsed.issues);
-  return new ExternalTools(parsed.servers, upstreamDirectory(env));
+  return new ExternalTools(parsed.servers, upstreamDirectory(env), names, { keepCjk: config.naming.keep_cjk });
 }
 
 /** Configuration problems (e.g. stdio `command` entries), reported by /healthz; never throws. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { assignNames } from "./naming";
-import { hash8, MAX_NAME_LENGTH, shorten } from "../tool-names";
+import { nameExternalTools, type NamingInput } from "./naming";
+import { DEFAULT_NAMING, hash8, MAX_NAME_LENGTH, shorten } from "../naming";
 
-const names = (inputs: Parameters<typeof assignNames>[0]) => assignNames(inputs).tools.map((t) => `${t.server}/${t.tool}=${t.name}`);
+const assignNames = (inputs: readonly NamingInput[]) => nameExternalTools(undefined, inputs, DEFAULT_NAMING);
+const names = (inputs: readonly NamingInput[]) => assignNames(inputs).tools.map((t) => `${t.server}/${t.tool}=${t.name}`);
 
 describe("assignNames", () => {
   it("names unique tools mcp_<tool>, as today's voice server does", () => {
@@ -12,8 +13,21 @@ describe("assignNames", () => {
     ]);
   });
 
-  it("replaces characters LLM APIs reject", () => {
-    expect(names([{ server: "s", prefix: "s", tools: ["a.b c/d", "中文"] }])).toEqual(["s/a.b c/d=mcp_a_b_c_d", "s/中文=mcp___"]);
+  it("replaces characters LLM APIs reject, and transliterates other scripts", () => {
+    expect(names([{ server: "s", prefix: "s", tools: ["a.b c/d", "中文"] }])).toEqual(["s/a.b c/d=mcp_a_b_c_d", "s/中文=mcp_zhong_wen"]);
+  });
+
+  it("keeps a tool's name when another server later lists a colliding tool", () => {
+    const first = nameExternalTools(undefined, [{ server: "alpha", prefix: "alpha", tools: ["search"] }], DEFAULT_NAMING);
+    const later = nameExternalTools(
+      first.assignment.names,
+      [
+        { server: "alpha", prefix: "alpha", tools: ["search"] },
+        { server: "beta", prefix: "b", tools: ["search"] },
+      ],
+      DEFAULT_NAMING,
+    );
+    expect(later.tools.map((t) => t.name)).toEqual(["mcp_search", "mcp_b_search"]);
   });
 
   it("qualifies every claimant of a colliding name with its prefix, whatever the server order", () => {

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { ServiceConfig } from "../../core/config";
 import { appError, type AppError } from "../../core/errors";
-import { sanitizeName } from "../tool-names";
+import { sanitizeName } from "../naming";
 
 /** Numbers and booleans may arrive as strings after `${VAR}` expansion. */
 const int = (min: number, max: number, fallback: number) =>
@@ -187,7 +187,7 @@ function parseEntry(key: string, raw: unknown): EntryOutcome {
       retry_max_ms: entry.retry_max_ms,
       allow: entry.tools.allow,
       deny: entry.tools.deny,
-      prefix: entry.prefix ?? sanitizeName(name),
+      prefix: entry.prefix ?? sanitizeName(name).name,
     },
   };
 }

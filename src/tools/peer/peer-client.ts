@@ -1,16 +1,18 @@
 /**
  * Our MCP client of a peer that connected to us and acts as the MCP server — an ESP32 behind its gateway's
  * relay, or a tool provider dialing in. It runs the handshake (initialize, then every `tools/list` page),
- * matches replies to requests by integer id, and turns tool calls into action results. The protocol state
- * (phase, handshake, tools, the id reservation) lives in a store the Durable Object persists. Calls in flight
- * live in memory only: each belongs to a request that keeps the object alive while it waits, and a reply that
- * outlives its caller (an eviction meanwhile) has no one to go to — it is counted as ignored. So a tool call
- * writes nothing: ids come from a block reserved in storage once per {@link ID_BLOCK} ids.
+ * matches replies to requests by integer id, and answers with the peer's raw tools and replies: naming them
+ * for the LLM and mapping results is the tool source's business (tools/naming.ts, the sources).
+ *
+ * The protocol state (phase, handshake, tools, the id reservation) lives in a store the Durable Object
+ * persists. Calls in flight live in memory only: each belongs to a request that keeps the object alive while
+ * it waits, and a reply that outlives its caller (an eviction meanwhile) has no one to go to — it is counted as
+ * ignored. So a tool call writes nothing: ids come from a block reserved in storage once per {@link ID_BLOCK}
+ * ids. Counters of bad frames are kept in memory too: a flood of garbage must cost no storage write.
  */
-import { appError, fail, ok, type Result } from "../../core/errors";
-import type { RelayStatus, ToolDescriptor, ToolResult, ToolSource } from "../../core/schemas";
+import { appError, fail, ok, type AppError, type Result } from "../../core/errors";
+import type { RelayStatus } from "../../core/schemas";
 import type { LogFields, LogLevel } from "../../observability/log";
-import type { ToolArgs, ToolProvider } from "../tool-provider";
 import {
   acceptTools,
   INITIALIZE_ID,
@@ -31,38 +33,34 @@ const MAX_PAGES = 64;
 /** Ids reserved per storage write; an eviction skips at most this many (ids need only be unique integers). */
 export const ID_BLOCK = 64;
 
-/** What differs between kinds of peers: naming, result mapping, handshake manners. */
-export interface PeerDialect {
-  source: ToolSource;
-  /** Send `notifications/initialized` after initialize, as MCP asks (xiaozhi firmware does not need it). */
-  sendInitialized: boolean;
-  /** The peer's tools as the LLM sees them, in peer order. */
-  describe(tools: readonly PeerTool[]): ToolDescriptor[];
-  toResult(toolName: string, reply: PeerResponse): ToolResult;
-}
-
 export interface PeerPorts {
   load(): PeerState | undefined;
   save(state: PeerState): void;
-  /** Sends to the peer's current connection; false when there is none. */
+  /** Sends to the peer's current connection; false when there is none (or it is closing). */
   send(message: JsonRpcOutbound): boolean;
   now(): number;
   callTimeoutMs: number;
   listTimeoutMs: number;
   log(level: LogLevel, event: string, fields?: LogFields): void;
-  /** The catalogue the LLM sees changed (handshake done, connection gone). */
+  /** The tools the peer offers changed (handshake done with other tools, connection gone). */
   onToolsChanged?(): void;
+  /** Send `notifications/initialized` after initialize, as MCP asks (xiaozhi firmware does not need it). */
+  sendInitialized: boolean;
+  /** Whose connection is missing, for the error a call gets then. */
+  unavailableMessage: string;
 }
+
+export type PeerCounter = "malformed_frames" | "dropped_frames" | "ignored_replies";
 
 interface PendingCall {
-  /** The peer's own tool name, for mapping the reply. */
-  name: string;
-  resolve(result: Result<ToolResult>): void;
+  resolve(result: Result<PeerResponse>): void;
   deadline_ms: number;
+  timeout_ms: number;
+  /** The peer's tool name (or the request method), for messages. */
+  what: string;
 }
 
-export class PeerClient implements ToolProvider {
-  readonly source: ToolSource;
+export class PeerClient {
   /** Calls in flight, oldest first: every call gets the same timeout, so insertion order is deadline order. */
   readonly #pending = new Map<number, PendingCall>();
   /**
@@ -71,17 +69,13 @@ export class PeerClient implements ToolProvider {
    * period, not a set and a clear per call. It may outlive the last call by up to one timeout.
    */
   #sweep: { id: number; timer: ReturnType<typeof setTimeout> } | undefined;
-  /** The LLM's view of the last tool list seen: the stored state is immutable, so its identity is the key. */
-  #described: { tools: readonly PeerTool[]; descriptors: ToolDescriptor[] } | undefined;
   /** Next id to hand out; below the stored reservation `next_id`. Unknown until the state is first read. */
   #nextId: number | undefined;
+  readonly #counters: Record<PeerCounter, number> = { malformed_frames: 0, dropped_frames: 0, ignored_replies: 0 };
+  /** When the peer last sent anything (this instance's knowledge; unknown after an eviction). */
+  #lastHeardMs: number | undefined;
 
-  constructor(
-    private readonly ports: PeerPorts,
-    private readonly dialect: PeerDialect,
-  ) {
-    this.source = dialect.source;
-  }
+  constructor(private readonly ports: PeerPorts) {}
 
   state(): PeerState {
     return this.ports.load() ?? initialPeerState();
@@ -93,9 +87,29 @@ export class PeerClient implements ToolProvider {
       attached: state.attached,
       phase: state.phase,
       server_info: state.server_info,
-      tool_count: state.visible ? this.#describe(state.tools).length : 0,
+      tool_count: state.visible ? state.tools.length : 0,
       pending_calls: this.#pending.size,
     };
+  }
+
+  /** Bad frames seen by this instance (in memory only). */
+  counters(): Readonly<Record<PeerCounter, number>> {
+    return this.#counters;
+  }
+
+  /** The peer's tools the LLM may see now: empty while not attached or before the listing is complete. */
+  tools(): readonly PeerTool[] {
+    const state = this.state();
+    return state.visible ? state.tools : [];
+  }
+
+  /** The last complete tool list, also while the peer is away (a call then fails with 503, not 404). */
+  knownTools(): readonly PeerTool[] {
+    return this.state().tools;
+  }
+
+  lastHeardMs(): number | undefined {
+    return this.#lastHeardMs;
   }
 
   /** A new connection is now current: fail what the old one owed, and start a fresh handshake on it. */
@@ -104,7 +118,7 @@ export class PeerClient implements ToolProvider {
     this.#failPending("Connection was replaced");
     const next: PeerState = { ...state, generation: state.generation + 1, attached: true, visible: false };
     this.#startHandshake(next, initializeParams);
-    this.ports.onToolsChanged?.();
+    if (state.visible && state.tools.length > 0) this.ports.onToolsChanged?.();
     return next.generation;
   }
 
@@ -118,23 +132,25 @@ export class PeerClient implements ToolProvider {
   detach(reason: string): void {
     const state = this.state();
     this.#failPending(reason);
+    this.#lastHeardMs = undefined;
+    if (!state.attached && !state.visible && state.handshake === null) return;
     this.ports.save({ ...state, attached: false, phase: "detached", visible: false, handshake: null, partial: [] });
-    if (state.visible) this.ports.onToolsChanged?.();
+    if (state.visible && state.tools.length > 0) this.ports.onToolsChanged?.();
   }
 
-  /** Another peer took over: its predecessor's tool names must not resolve any more. */
+  /** Another peer took over: its predecessor's tools must not resolve any more. */
   forgetTools(): void {
     const state = this.state();
     this.ports.save({ ...state, tools: [], partial: [], visible: false, server_info: null });
   }
 
-  count(counter: keyof PeerState["counters"]): void {
-    const state = this.state();
-    this.ports.save({ ...state, counters: { ...state.counters, [counter]: state.counters[counter] + 1 } });
+  count(counter: PeerCounter): void {
+    this.#counters[counter] += 1;
   }
 
   /** One JSON-RPC message from the peer. Never throws. */
   receive(payload: Record<string, unknown>): void {
+    this.#lastHeardMs = this.ports.now();
     if ("method" in payload) {
       if (!("id" in payload)) this.#onNotification(payload);
       return; // peers never send requests we serve; consumed without reply
@@ -142,10 +158,21 @@ export class PeerClient implements ToolProvider {
     const reply = PeerResponse.safeParse(payload);
     if (!reply.success) {
       this.count("malformed_frames");
-      this.ports.log("warn", "peer.malformed_reply", { id_type: typeof payload.id });
       return;
     }
     this.#onReply(reply.data);
+  }
+
+  /**
+   * A reply that cannot be read (over the frame limit): the call it answers fails now with `error`, instead
+   * of waiting out its timeout. Without a readable id, the call is known only when it is the one in flight.
+   */
+  rejectReply(id: number | undefined, error: AppError): boolean {
+    this.#lastHeardMs = this.ports.now();
+    const target = id !== undefined && this.#pending.has(id) ? id : this.#pending.size === 1 ? [...this.#pending.keys()][0] : undefined;
+    if (target === undefined) return false;
+    this.#settle(target, { ok: false, error });
+    return true;
   }
 
   /** When the handshake in progress gives up waiting, if one is in progress. */
@@ -161,57 +188,66 @@ export class PeerClient implements ToolProvider {
     this.#complete(state);
   }
 
-  async list(): Promise<ToolDescriptor[]> {
+  /** `tools/call` with the peer's own tool name and the caller's arguments, untouched; the raw reply. */
+  callTool(tool: string, args: Record<string, unknown>): Promise<Result<PeerResponse>> {
     const state = this.state();
-    return state.visible ? this.#describe(state.tools) : [];
+    if (!state.attached || !state.visible) return Promise.resolve(fail("device_unavailable", this.ports.unavailableMessage));
+    return this.#request(state, tool, this.ports.callTimeoutMs, (id) => toolsCallRequest(id, tool, args));
   }
 
-  claims(name: string): boolean {
-    return this.#describe(this.state().tools).some((tool) => tool.name === name);
+  /**
+   * Whether the peer answers a `ping` within `timeoutMs`. Any reply counts, an error included (xiaozhi
+   * firmware answers "Method not implemented": it is alive).
+   */
+  async ping(timeoutMs: number): Promise<boolean> {
+    const state = this.state();
+    if (!state.attached) return false;
+    const reply = await this.#request(state, "ping", timeoutMs, (id) => ({ jsonrpc: "2.0", id, method: "ping" }));
+    return reply.ok;
   }
 
-  async call(name: string, args: ToolArgs): Promise<Result<ToolResult>> {
-    const state = this.state();
-    const index = this.#describe(state.tools).findIndex((tool) => tool.name === name);
-    const tool = state.tools[index];
-    if (!tool) return fail("tool_not_found", `Tool '${name}' is not available in this session`);
-    if (!state.attached || !state.visible) return fail("device_unavailable", this.#unavailable());
+  #request(state: PeerState, what: string, timeoutMs: number, message: (id: number) => JsonRpcOutbound): Promise<Result<PeerResponse>> {
     const { id, reserved } = this.#allocate(state);
     if (reserved !== state.next_id) this.ports.save({ ...state, next_id: reserved });
-    const reply = new Promise<Result<ToolResult>>((resolve) => {
-      this.#pending.set(id, { name: tool.name, resolve, deadline_ms: this.ports.now() + this.ports.callTimeoutMs });
-      if (!this.#sweep) this.#watch(id, this.ports.callTimeoutMs);
+    const reply = new Promise<Result<PeerResponse>>((resolve) => {
+      this.#pending.set(id, { what, resolve, deadline_ms: this.ports.now() + timeoutMs, timeout_ms: timeoutMs });
+      if (!this.#sweep) this.#watch(id, timeoutMs);
+      else if (timeoutMs < this.ports.callTimeoutMs) this.#rewatch();
     });
-    // Forwarded exactly as given: the peer validates its own arguments and says what is wrong.
-    if (!this.ports.send(toolsCallRequest(id, tool.name, args))) this.#settle(id, fail("device_unavailable", this.#unavailable()));
+    if (!this.ports.send(message(id))) this.#settle(id, fail("device_unavailable", this.ports.unavailableMessage));
     return reply;
-  }
-
-  #describe(tools: readonly PeerTool[]): ToolDescriptor[] {
-    if (this.#described?.tools !== tools) this.#described = { tools, descriptors: this.dialect.describe(tools) };
-    return this.#described.descriptors;
-  }
-
-  #unavailable(): string {
-    return this.dialect.source === "device" ? "No device relay is attached to this session" : "The tool provider is not connected";
   }
 
   #watch(id: number, delayMs: number): void {
     this.#sweep = { id, timer: setTimeout(() => this.#expire(id), Math.max(0, delayMs)) };
   }
 
-  /** The watched call's time is up: time it out if it is still pending, then watch the oldest remaining one. */
-  #expire(id: number): void {
+  /** A shorter deadline than the watched one arrived (a ping): watch the earliest again. */
+  #rewatch(): void {
+    clearTimeout(this.#sweep?.timer);
     this.#sweep = undefined;
-    const call = this.#pending.get(id);
-    if (call) this.#timeOut(id, call.name);
-    const [next] = this.#pending;
-    if (next) this.#watch(next[0], next[1].deadline_ms - this.ports.now());
+    const earliest = this.#earliest();
+    if (earliest) this.#watch(earliest[0], earliest[1].deadline_ms - this.ports.now());
   }
 
-  #timeOut(id: number, name: string): void {
-    this.ports.log("warn", "peer.call_timeout", { id, tool: name, timeout_ms: this.ports.callTimeoutMs });
-    this.#settle(id, fail("timeout", `No answer to ${name} within ${this.ports.callTimeoutMs} ms`));
+  #earliest(): [number, PendingCall] | undefined {
+    let best: [number, PendingCall] | undefined;
+    for (const entry of this.#pending) if (!best || entry[1].deadline_ms < best[1].deadline_ms) best = entry;
+    return best;
+  }
+
+  /** The watched call's time is up: time it (and any other now due) out, then watch the earliest remaining one. */
+  #expire(watched: number): void {
+    this.#sweep = undefined;
+    const now = this.ports.now();
+    for (const [id, call] of [...this.#pending]) if (id === watched || call.deadline_ms <= now) this.#timeOut(id, call);
+    const next = this.#earliest();
+    if (next) this.#watch(next[0], next[1].deadline_ms - now);
+  }
+
+  #timeOut(id: number, call: PendingCall): void {
+    this.ports.log("warn", "peer.call_timeout", { id, tool: call.what, timeout_ms: call.timeout_ms });
+    this.#settle(id, fail("timeout", `No answer to ${call.what} within ${call.timeout_ms} ms`));
   }
 
   /**
@@ -225,7 +261,7 @@ export class PeerClient implements ToolProvider {
   }
 
   /** Resolves a call once and forgets it, so a late or duplicate reply finds nothing to resolve. */
-  #settle(id: number, result: Result<ToolResult>): void {
+  #settle(id: number, result: Result<PeerResponse>): void {
     const pending = this.#pending.get(id);
     if (!pending) return;
     this.#pending.delete(id);
@@ -255,8 +291,7 @@ export class PeerClient implements ToolProvider {
     const handshake = state.handshake;
     if (handshake?.kind === "initialize" && reply.id === INITIALIZE_ID) return this.#onInitialized(state, reply);
     if (handshake?.kind === "list" && reply.id === handshake.id) return this.#onPage(state, reply);
-    const call = this.#pending.get(reply.id);
-    if (call) return this.#settle(reply.id, ok(this.dialect.toResult(call.name, reply)));
+    if (this.#pending.has(reply.id)) return this.#settle(reply.id, ok(reply));
     // Late (timed out), duplicate, unknown, or its caller is gone (the object was evicted meanwhile).
     this.count("ignored_replies");
   }
@@ -264,7 +299,7 @@ export class PeerClient implements ToolProvider {
   #onInitialized(state: PeerState, reply: PeerResponse): void {
     const serverInfo = "result" in reply ? (InitializeResult.safeParse(reply.result).data?.serverInfo ?? null) : null;
     if ("error" in reply) this.ports.log("warn", "peer.initialize_error", { message: reply.error.message });
-    if (this.dialect.sendInitialized) this.ports.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    if (this.ports.sendInitialized) this.ports.send({ jsonrpc: "2.0", method: "notifications/initialized" });
     this.#requestPage({ ...state, phase: "listing", server_info: serverInfo, partial: [] }, undefined, 0);
   }
 
@@ -300,8 +335,21 @@ export class PeerClient implements ToolProvider {
   }
 
   #complete(state: PeerState): void {
-    this.ports.save({ ...state, phase: "ready", handshake: null, tools: state.partial, partial: [], visible: true });
-    this.ports.log("info", "peer.tools_ready", { tools: state.partial.length });
-    this.ports.onToolsChanged?.();
+    const tools = uniqueByName(state.partial);
+    const wasOffered = state.visible ? state.tools : [];
+    this.ports.save({ ...state, phase: "ready", handshake: null, tools, partial: [], visible: true });
+    this.ports.log("info", "peer.tools_ready", { tools: tools.length });
+    // Only a real change is news: a reconnect that lists the same tools again changes nothing for the LLM.
+    if (!sameTools(wasOffered, tools)) this.ports.onToolsChanged?.();
   }
+}
+
+/** A peer listing one name twice is answered by the first. */
+function uniqueByName(tools: readonly PeerTool[]): PeerTool[] {
+  const seen = new Set<string>();
+  return tools.filter((tool) => (seen.has(tool.name) ? false : (seen.add(tool.name), true)));
+}
+
+function sameTools(a: readonly PeerTool[], b: readonly PeerTool[]): boolean {
+  return a === b || (a.length === b.length && JSON.stringify(a) === JSON.stringify(b));
 }

@@ -29,7 +29,6 @@ export const PeerState = z.object({
   tools: z.array(PeerTool),
   /** Whether `tools` is offered to the LLM: false from a disconnect until the next complete listing. */
   visible: z.boolean(),
-  counters: z.object({ malformed_frames: z.int(), dropped_frames: z.int(), ignored_replies: z.int() }),
 });
 export type PeerState = z.infer<typeof PeerState>;
 
@@ -44,6 +43,5 @@ export function initialPeerState(): PeerState {
     partial: [],
     tools: [],
     visible: false,
-    counters: { malformed_frames: 0, dropped_frames: 0, ignored_replies: 0 },
   };
 }
