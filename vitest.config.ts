@@ -98,9 +98,35 @@ export default defineConfig({
         test: {
           name: "external",
           include: ["test/external/**/*.test.ts"],
+          exclude: ["test/external/faults.test.ts"],
           globalSetup: ["test/external/global-setup.ts"],
           // The upstream fixtures are shared by every file and some tests stop, restart or change them:
           // run the files one after another, in one runtime (one start-up instead of one per file).
+          isolate: false,
+          fileParallelism: false,
+          testTimeout: 30_000,
+        },
+      },
+      {
+        // External servers killed (SIGKILL) and frozen (SIGSTOP) mid-call: upstream processes of their own,
+        // started by this project's global setup.
+        plugins: [
+          quietSdkSourcemaps,
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.jsonc" },
+            miniflare: {
+              bindings: {
+                MCP_SERVICE_TOKEN: tokens,
+                MCP_CONFIG: JSON.stringify({ ...testConfig, mcpServers: inject("faultServers") }),
+                FAULT_CONTROL_URL: inject("faultControlUrl"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "external-faults",
+          include: ["test/external/faults.test.ts"],
+          globalSetup: ["test/external/faults-setup.ts"],
           isolate: false,
           fileParallelism: false,
           testTimeout: 30_000,

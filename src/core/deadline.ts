@@ -1,14 +1,20 @@
-/** Puts a deadline on an await that has none of its own (Durable Object RPC, for one). */
+/** Deadlines on awaits that have none of their own (Durable Object RPC, streams, SDK calls). */
 import { fail, type Result } from "./errors";
 
-export async function withDeadline<T>(work: Promise<Result<T>>, ms: number, what: string): Promise<Result<T>> {
+/** Resolves to `onTimeout()` if `work` has not settled within `ms`; the timer never outlives the race. */
+export async function raceDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<Result<T>>((resolve) => {
-    timer = setTimeout(() => resolve(fail("timeout", `${what} did not answer within ${ms} ms`)), ms);
+  const expired = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(onTimeout()), Math.max(0, ms));
   });
   try {
     return await Promise.race([work, expired]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A Result-returning call with a deadline: `timeout` ("<what> did not answer within <ms> ms") when it passes. */
+export function withDeadline<T>(work: Promise<Result<T>>, ms: number, what: string): Promise<Result<T>> {
+  return raceDeadline(work, ms, () => fail<T>("timeout", `${what} did not answer within ${ms} ms`));
 }

@@ -7,6 +7,7 @@
  * recycling); `mcp_upstream_up` is read from the external servers' states at scrape time.
  */
 import { Hono } from "hono";
+import { raceDeadline } from "../core/deadline";
 import { appError, AppException } from "../core/errors";
 import { configFromEnv } from "../env-config";
 import { log } from "../observability/log";
@@ -38,7 +39,7 @@ export const metricsRoutes = new Hono<AppEnv>().get("/metrics", async (c) => {
 async function readSnapshot(env: Env): Promise<MetricsSnapshot> {
   const stub = metricsStub(env);
   if (stub === undefined) throw new AppException(appError("config_invalid", "The METRICS Durable Object binding is not configured"));
-  const reply = await withDeadline(stub.snapshot(), SNAPSHOT_DEADLINE_MS).catch((error: unknown) => {
+  const reply = await raceDeadline<MetricsSnapshot | undefined>(stub.snapshot(), SNAPSHOT_DEADLINE_MS, () => undefined).catch((error: unknown) => {
     log("error", "metrics.snapshot_failed", { message: error instanceof Error ? error.message : String(error) });
     throw new AppException(appError("internal", "Metrics could not be read"));
   });
@@ -59,21 +60,11 @@ async function readUpstreams(env: Env): Promise<ScrapeData["upstreams"]> {
   const config = configFromEnv(env);
   if (!config.ok) return undefined;
   try {
-    const states = await withDeadline(externalServerStates(config.value, env), UPSTREAM_DEADLINE_MS);
+    const states = await raceDeadline<ExternalServerState[] | undefined>(externalServerStates(config.value, env), UPSTREAM_DEADLINE_MS, () => undefined);
     if (states === undefined) log("warn", "metrics.upstreams_late", { deadline_ms: UPSTREAM_DEADLINE_MS });
     return states === undefined ? undefined : upstreamGauges(states);
   } catch (error) {
     log("warn", "metrics.upstreams_failed", { message: error instanceof Error ? error.message : String(error) });
     return undefined;
-  }
-}
-
-/** Resolves to undefined when `ms` passes first. */
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([work, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import type { ServiceConfig } from "../core/config";
+import { raceDeadline } from "../core/deadline";
 import { appError, type Result } from "../core/errors";
 import { configFromEnv } from "../env-config";
 import { log } from "../observability/log";
@@ -53,24 +54,15 @@ export async function assessReadiness(
   return { status: 200, body: { status: degraded ? "degraded" : "ready", version: VERSION, checks } };
 }
 
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<Result<T>> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<Result<T>>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, error: appError("timeout", `External server states not read within ${ms} ms`) }), ms);
-  });
-  try {
-    return await Promise.race([
-      work.then(
-        (value): Result<T> => ({ ok: true, value }),
-        (thrown: unknown): Result<T> => {
-          // /readyz is public: the detail (it may name upstream URLs) goes to the log only.
-          log("error", "readiness.external_failed", { message: String(thrown) });
-          return { ok: false, error: appError("internal", "External server states could not be read") };
-        },
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** The states within `ms`, or why not: late (timeout) or failed (logged; /readyz is public, so no detail). */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<Result<T>> {
+  const settled = work.then(
+    (value): Result<T> => ({ ok: true, value }),
+    (thrown: unknown): Result<T> => {
+      // /readyz is public: the detail (it may name upstream URLs) goes to the log only.
+      log("error", "readiness.external_failed", { message: String(thrown) });
+      return { ok: false, error: appError("internal", "External server states could not be read") };
+    },
+  );
+  return raceDeadline(settled, ms, () => ({ ok: false, error: appError("timeout", `External server states not read within ${ms} ms`) }));
 }

@@ -7,6 +7,7 @@
  */
 import type { ToolCallEvent } from "../session/session-service";
 import { writeToolCallPoint } from "./analytics";
+import { withDeadline } from "../core/deadline";
 import { log } from "./log";
 import { PendingBatch, type HttpItem, type MetricsItems } from "./metrics-batch";
 import { METRICS_OBJECT, toolNameLabel, type MetricsBatchInput, type MetricsRpc, type SessionEventKind } from "./metrics-model";
@@ -83,19 +84,12 @@ function send(env: Env, items: MetricsItems, waitUntil: WaitUntil): void {
 }
 
 async function deliver(stub: MetricsRpc, batch: MetricsBatchInput): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const reply = await Promise.race([
-      stub.record(batch),
-      new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), METRICS_WRITE_DEADLINE_MS))),
-    ]);
-    if (reply === "late") log("warn", "metrics.write_failed", { message: `no reply within ${METRICS_WRITE_DEADLINE_MS} ms` });
-    else if (!reply.ok) log("warn", "metrics.write_failed", { message: reply.error.message });
+    const reply = await withDeadline(stub.record(batch), METRICS_WRITE_DEADLINE_MS, "the metrics object");
+    if (!reply.ok) log("warn", "metrics.write_failed", { message: reply.error.message });
   } catch (error) {
     // Overloaded or restarting metrics object: this increment is lost, the request it describes is not.
     log("warn", "metrics.write_failed", { message: error instanceof Error ? error.message : String(error) });
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -5,6 +5,7 @@
  *
  * No I/O objects are kept here: only the last catalogues (plain data) and compiled argument checks.
  */
+import { raceDeadline } from "../../core/deadline";
 import { fail, ok, type Result } from "../../core/errors";
 import type { ToolDescriptor, ToolResult } from "../../core/schemas";
 import { log } from "../../observability/log";
@@ -42,6 +43,11 @@ interface Route {
 
 /** Extra wait, beyond a server's own deadlines, before a silent upstream object is given up on. */
 const RPC_SLACK_MS = 2_000;
+/**
+ * The upstream object ends every call within the server's `timeout_ms`; this much more is allowed for the
+ * hop to it before the session gives up on the object itself.
+ */
+const CALL_SLACK_MS = 500;
 
 /**
  * A copy confirmed this recently is used without asking the upstream object again. Every execute lists
@@ -116,9 +122,9 @@ export class ExternalTools implements ToolProvider {
 
     const { server, tool } = route;
     const upstream = await this.directory(server);
-    const budget = 2 * (server.connect_timeout_ms + server.timeout_ms) + RPC_SLACK_MS;
+    const budget = server.timeout_ms + CALL_SLACK_MS;
     const request = { server: server.name, digest: await this.#digest(server), tool: tool.name, arguments: args };
-    const called = await withDeadline(
+    const called = await raceDeadline(
       // An infrastructure failure of the object (reset, overload) throws across RPC: make it a Result.
       upstream.call(request).catch((error: unknown) => fail<never>("upstream_error", `MCP server '${server.name}': ${messageOf(error)}`)),
       budget,
@@ -134,7 +140,7 @@ export class ExternalTools implements ToolProvider {
     let reply: Result<CatalogueReply>;
     try {
       const upstream = await this.directory(server);
-      reply = await withDeadline(
+      reply = await raceDeadline(
         upstream.catalogue({ server: server.name, digest: await this.#digest(server), known_version: previous?.version }),
         server.connect_timeout_ms + RPC_SLACK_MS,
         () => fail<never>("timeout", `catalogue of '${server.name}' not ready within ${server.connect_timeout_ms} ms`),
@@ -174,16 +180,6 @@ export class ExternalTools implements ToolProvider {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Resolves to `onTimeout()` if `promise` has not settled within `ms`. */
-async function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([promise, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(onTimeout()), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Collision sets already logged in this isolate (plain data): "logged once", not once per request. */

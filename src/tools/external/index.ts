@@ -3,6 +3,7 @@
  * layer. Design: docs/design/external-servers.md.
  */
 import type { ServiceConfig } from "../../core/config";
+import { withDeadline } from "../../core/deadline";
 import type { AppError } from "../../core/errors";
 import { log } from "../../observability/log";
 import type { ToolProvider } from "../tool-provider";
@@ -89,19 +90,12 @@ async function statusOf(
   server: ExternalServer,
   directory: UpstreamDirectory,
 ): Promise<{ ok: true; value: UpstreamStatus } | { ok: false; message: string }> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const upstream = await directory(server);
-    const reply = await Promise.race([
-      upstream.status({ server: server.name, digest: await connectionDigest(server) }),
-      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 2_000))),
-    ]);
-    if (reply === null) return { ok: false, message: "status not available within 2 s" };
+    const reply = await withDeadline(upstream.status({ server: server.name, digest: await connectionDigest(server) }), 2_000, "status");
     return reply.ok ? reply : { ok: false, message: reply.error.message };
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

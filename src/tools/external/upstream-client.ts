@@ -53,7 +53,12 @@ export type FailureKind =
   /** An HTTP error status other than a session miss. */
   | "http"
   /** The server answered with a JSON-RPC error or an invalid result: it is alive, the request failed. */
-  | "protocol";
+  | "protocol"
+  /**
+   * The connection broke while the request was out (the server died mid-call): it may have run, so it is
+   * never retried; the caller is told at once instead of at its timeout.
+   */
+  | "lost";
 
 export interface UpstreamFailure {
   kind: FailureKind;
@@ -71,12 +76,16 @@ export interface ConnectionHooks {
   onDead(reason: string): void;
 }
 
+/** What the SDK reports when a stream or a request's connection broke (workerd's and Node's wording). */
+const BROKEN_STREAM = /SSE stream disconnected|Failed to reconnect|Maximum reconnection|Network connection lost|connection (reset|refused|closed)|fetch failed|ECONN|socket hang up|terminated/i;
+
 /** tools/list pages followed at most; a server paging forever is cut off here. */
 const MAX_PAGES = 50;
 const MAX_TOOLS = 1000;
 
 export class UpstreamConnection {
   #dead = false;
+  #deathReason = "";
   #closed = false;
 
   private constructor(
@@ -90,7 +99,8 @@ export class UpstreamConnection {
    * Connects. A Streamable HTTP `resume` skips initialize (one round trip less after a Durable Object
    * wake); if the upstream forgot that session, the first request says so as `session_expired`.
    */
-  static async open(target: UpstreamTarget, hooks: ConnectionHooks, resume?: ResumeState): Promise<Outcome<UpstreamConnection>> {
+  /** @param connectTimeoutMs what is left of the caller's own deadline, when shorter than `connect_timeout_ms` */
+  static async open(target: UpstreamTarget, hooks: ConnectionHooks, resume?: ResumeState, connectTimeoutMs = target.connect_timeout_ms): Promise<Outcome<UpstreamConnection>> {
     const state: FetchState = { sessionExpired: false };
     const fetchImpl = boundedFetch(target, state);
     const headers = { ...target.headers };
@@ -110,20 +120,20 @@ export class UpstreamConnection {
     const connection = new UpstreamConnection(target, client, transport, state);
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => hooks.onToolsChanged());
     client.onerror = (error) => {
+      if (connection.#closed) return;
       // Legacy SSE: the event stream *is* the session; once it errors, replies can no longer arrive.
-      if (target.transport === "sse" && !connection.#closed) connection.#die(hooks, `SSE stream failed: ${messageOf(error)}`);
-      else if (state.sessionExpired && !connection.#closed) connection.#die(hooks, "upstream session expired");
+      if (target.transport === "sse") connection.#die(hooks, `SSE stream failed: ${messageOf(error)}`);
+      else if (state.sessionExpired) connection.#die(hooks, "upstream session expired");
+      // Streamable HTTP: a reply or notification stream broke, or a request could not be sent. The SDK would
+      // wait out each call's timeout for replies that can no longer come; closing fails them now.
+      else if (BROKEN_STREAM.test(messageOf(error))) connection.#die(hooks, `connection to ${target.name} lost: ${messageOf(error)}`);
     };
     client.onclose = () => {
       if (!connection.#closed) connection.#die(hooks, "connection closed");
     };
 
     if (resume && transport instanceof StreamableHTTPClientTransport) transport.setProtocolVersion(resume.protocol_version);
-    const connected = await settle(
-      client.connect(transport, { timeout: target.connect_timeout_ms }),
-      target.connect_timeout_ms,
-      `connecting to ${target.name}`,
-    );
+    const connected = await settle(client.connect(transport, { timeout: connectTimeoutMs }), connectTimeoutMs, `connecting to ${target.name}`);
     if (!connected.ok) {
       await connection.close();
       return connected;
@@ -214,12 +224,14 @@ export class UpstreamConnection {
     if (!this.alive) return failure(this.state.sessionExpired ? "session_expired" : "not_sent", `${what}: connection is closed`);
     const outcome = await settle(run(), timeoutMs, what);
     if (!outcome.ok && this.state.sessionExpired) return failure("session_expired", `${what}: the upstream no longer knows this MCP session`);
+    if (!outcome.ok && this.#dead && outcome.failure.kind === "unreachable") return failure("lost", `${what}: ${this.#deathReason}`);
     return outcome;
   }
 
   #die(hooks: ConnectionHooks, reason: string): void {
     if (this.#dead) return;
     this.#dead = true;
+    this.#deathReason = reason;
     hooks.onDead(reason);
     void this.close();
   }

@@ -15,6 +15,7 @@
  * one server never wait on another server: each server is its own object.
  */
 import { DurableObject } from "cloudflare:workers";
+import { raceDeadline } from "../../core/deadline";
 import { fail, ok, type Result } from "../../core/errors";
 import { configFromEnv } from "../../env-config";
 import { log } from "../../observability/log";
@@ -101,20 +102,27 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
     const now = Date.now();
     let stored = this.#loadCatalogue();
     const health = this.#loadHealth();
-    if (!stored && !isCoolingDown(health, now)) {
+    if (!stored && health.state === "starting") {
       // First use: the caller waits for discovery (bounded by connect_timeout_ms); afterwards it never does.
       await this.#discover(server.value);
       stored = this.#loadCatalogue();
-    } else if (stored && this.#needsRefresh(server.value, stored, health, now)) {
+    } else if (!stored ? !isCoolingDown(health, now) : this.#needsRefresh(server.value, stored, health, now)) {
+      // A retry of an unhealthy server runs in the background: never on another request's path.
       void this.#discover(server.value);
     }
     return ok(this.#reply(server.value, stored, request.known_version));
   }
 
+  /**
+   * One tools/call. The whole call — connecting (if needed), a retry on a fresh session, the call itself —
+   * ends within the server's `timeout_ms`, and fails as soon as the upstream is known gone.
+   */
   async call(request: CallRequest): Promise<Result<RawCallResult>> {
     const bound = await this.#bind(request);
     if (!bound.ok) return bound;
     const server = bound.value;
+    const deadline = Date.now() + server.timeout_ms;
+    const remaining = () => deadline - Date.now();
     const health = this.#loadHealth();
     if (isCoolingDown(health, Date.now())) {
       const retryIn = Math.max(0, Math.ceil(((health.next_retry_at ?? 0) - Date.now()) / 1000));
@@ -123,18 +131,17 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
       });
     }
     this.#touch();
-
-    let conn = await this.#connection(server);
+    let conn = await this.#connection(server, remaining());
     if (!conn.ok) return this.#unreachable(server, conn.failure);
-    let outcome = await conn.value.callTool(request.tool, request.arguments, server.timeout_ms);
-    if (!outcome.ok && RETRY_ON_FRESH.has(outcome.failure.kind)) {
+    let outcome = await conn.value.callTool(request.tool, request.arguments, remaining());
+    if (!outcome.ok && RETRY_ON_FRESH.has(outcome.failure.kind) && remaining() > 0) {
       // The upstream restarted (unknown session) or the connection broke before the call could run:
-      // initialize a fresh session and retry this call once.
+      // initialize a fresh session and retry this call once, within what is left of its deadline.
       log("info", "upstream.reinitialize", { server: server.name, reason: outcome.failure.kind, message: outcome.failure.message });
       await this.#dropConnection(true);
-      conn = await this.#connection(server);
+      conn = await this.#connection(server, remaining());
       if (!conn.ok) return this.#unreachable(server, conn.failure);
-      outcome = await conn.value.callTool(request.tool, request.arguments, server.timeout_ms);
+      outcome = await conn.value.callTool(request.tool, request.arguments, remaining());
     }
     if (outcome.ok) {
       this.#succeeded(server);
@@ -300,12 +307,20 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
     return use(conn.value);
   }
 
-  #connection(server: ExternalServer): Promise<Outcome<UpstreamConnection>> {
+  /**
+   * The live connection, or a new one. Concurrent callers share one opening (bounded by connect_timeout_ms);
+   * each waits no longer than its own `budgetMs`.
+   */
+  #connection(server: ExternalServer, budgetMs = server.connect_timeout_ms): Promise<Outcome<UpstreamConnection>> {
     if (this.#conn?.alive) return Promise.resolve({ ok: true, value: this.#conn });
     this.#opening ??= this.#open(server).finally(() => {
       this.#opening = undefined;
     });
-    return this.#opening;
+    if (budgetMs >= server.connect_timeout_ms) return this.#opening;
+    return raceDeadline(this.#opening, budgetMs, () => ({
+      ok: false,
+      failure: { kind: "timeout", message: `connecting to ${server.name} took longer than the call's remaining ${Math.max(0, budgetMs)} ms` },
+    }));
   }
 
   async #open(server: ExternalServer): Promise<Outcome<UpstreamConnection>> {
