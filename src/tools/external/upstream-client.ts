@@ -76,8 +76,8 @@ export interface ConnectionHooks {
   onDead(reason: string): void;
 }
 
-/** What the SDK reports when a stream or a request's connection broke (workerd's and Node's wording). */
-const BROKEN_STREAM = /SSE stream disconnected|Failed to reconnect|Maximum reconnection|Network connection lost|connection (reset|refused|closed)|fetch failed|ECONN|socket hang up|terminated/i;
+/** What the SDK reports when a started reply or notification stream broke. */
+const BROKEN_STREAM = /SSE stream disconnected|Failed to reconnect|Maximum reconnection/;
 
 /** tools/list pages followed at most; a server paging forever is cut off here. */
 const MAX_PAGES = 50;
@@ -124,8 +124,9 @@ export class UpstreamConnection {
       // Legacy SSE: the event stream *is* the session; once it errors, replies can no longer arrive.
       if (target.transport === "sse") connection.#die(hooks, `SSE stream failed: ${messageOf(error)}`);
       else if (state.sessionExpired) connection.#die(hooks, "upstream session expired");
-      // Streamable HTTP: a reply or notification stream broke, or a request could not be sent. The SDK would
-      // wait out each call's timeout for replies that can no longer come; closing fails them now.
+      // Streamable HTTP: a reply or notification stream broke after it had started (the server died or was cut
+      // off). The SDK would wait out each call's timeout for replies that can no longer come; closing fails them
+      // now. A request that could not be sent at all fails on its own, and is retried on a fresh connection.
       else if (BROKEN_STREAM.test(messageOf(error))) connection.#die(hooks, `connection to ${target.name} lost: ${messageOf(error)}`);
     };
     client.onclose = () => {
