@@ -216,6 +216,8 @@ export class AgentObject extends DurableObject<Env> implements AgentRpc {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    // Complete the closing handshake the peer started, or it waits for our close frame.
+    closeQuietly(ws, 1000, "closed");
     this.#gone(ws, `The tool provider disconnected (${code}${reason ? ` ${reason}` : ""})`);
   }
 

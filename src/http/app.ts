@@ -9,7 +9,7 @@ import { appError, toAppError, AppException } from "../core/errors";
 import { configFromEnv } from "../env-config";
 import { log } from "../observability/log";
 import { observeRequest } from "../observability/request-log";
-import { sessionDirectory } from "../session/session-directory";
+import { reportOversizedFrame, sessionDirectory } from "../session/session-directory";
 import { appRouter } from "../trpc/router";
 import { VERSION } from "../version";
 import type { AppEnv } from "./app-env";
@@ -102,7 +102,10 @@ function bodyLimitOf(maxSize: number): MiddlewareHandler {
   if (!limiter) {
     limiter = bodyLimit({
       maxSize,
-      onError: () => {
+      onError: async (c) => {
+        // A device reply too big to relay over HTTP still answers the call that waits for it: at once.
+        const relayed = /^\/api\/v1\/mcp\/sessions\/([\w.:-]+)\/messages$/.exec(c.req.path);
+        if (relayed?.[1]) await reportOversizedFrame(c.env.SESSIONS, relayed[1], maxSize).catch(() => undefined);
         throw new AppException(appError("payload_too_large", `Body exceeds ${maxSize} bytes`));
       },
     });

@@ -29,3 +29,8 @@ export function sessionDirectory(namespace: Sessions, requestId = ""): McpServic
 export function relayToSession(namespace: Sessions, sessionId: string, request: Request): Promise<Response> {
   return session(namespace, sessionId).fetch(request);
 }
+
+/** Device frames relayed over HTTP were refused for their size: the call in flight they answer fails now. */
+export function reportOversizedFrame(namespace: Sessions, sessionId: string, limitBytes: number): Promise<void> {
+  return session(namespace, sessionId).oversizedFrame(limitBytes);
+}

@@ -19,6 +19,7 @@ import type {
 } from "../core/schemas";
 import { agentRpc, agentTools } from "../agents/agent-tools";
 import { withDeadline } from "../core/deadline";
+import { closeQuietly } from "../core/websocket";
 import { configFromEnv } from "../env-config";
 import { errorResponse } from "../http/error-response";
 import { McpEndpoint } from "../mcp/mcp-endpoint";
@@ -56,6 +57,8 @@ export interface SessionRpc {
   frames(input: FramesInput): Promise<Result<FramesOutcome>>;
   fetch(request: Request): Promise<Response>;
   toolsChanged(): Promise<void>;
+  /** A device reply relayed over HTTP was over the body limit: fail the call it answers. */
+  oversizedFrame(limitBytes: number): Promise<void>;
 }
 
 interface Ready {
@@ -188,6 +191,13 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     return this.#ready.ok ? this.#ready.value.service.execute(input, requestId) : this.#ready;
   }
 
+  async oversizedFrame(limitBytes: number): Promise<void> {
+    if (!this.#ready.ok) return;
+    const { device, faults } = this.#ready.value;
+    faults.record("oversized");
+    device.rejectReply(undefined, appError("upstream_error", `The device's reply exceeds the relay's body limit (${limitBytes} bytes)`));
+  }
+
   /** Nudge from the agent object: its providers' tools changed, so MCP clients should list again. */
   async toolsChanged(): Promise<void> {
     this.#toolsChanged();
@@ -257,6 +267,8 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    // Complete the closing handshake the gateway started, or it waits for our close frame.
+    closeQuietly(ws, 1000, "closed");
     if (!this.#relay.isCurrentSocket(ws)) return;
     this.#relayGone(this.#relay.current()?.generation ?? 0, `Device relay disconnected (${code}${reason ? ` ${reason}` : ""})`);
   }
