@@ -144,7 +144,14 @@ export const MintEndpointResponse = z.object({
 });
 
 /** Mirrors `ProviderStatus` of src/agents/agent-object.ts (see the compile-time check below). */
-export const ProviderStatusView = z.object({ name: z.string(), attached: z.boolean(), phase: z.string(), tool_count: z.number().int() });
+export const ProviderStatusView = z.object({
+  name: z.string(),
+  attached: z.boolean(),
+  phase: z.string(),
+  tool_count: z.number().int(),
+  /** False while the provider does not answer pings: its tools are hidden. */
+  responsive: z.boolean(),
+});
 export const ProviderList = z.object({ agent_id: z.string(), providers: z.array(ProviderStatusView) });
 type Assignable<T extends U, U> = T;
 /** tsc fails here when the agent object's status drifts from what this document says. */
@@ -500,7 +507,7 @@ export const ROUTES: readonly AnyRouteSpec[] = [
     errors: [],
     examples: {
       params: { agentId: "agent-42" },
-      response: { agent_id: "agent-42", providers: [{ name: "calendar", attached: true, phase: "ready", tool_count: 3 }] },
+      response: { agent_id: "agent-42", providers: [{ name: "calendar", attached: true, phase: "ready", tool_count: 3, responsive: true }] },
     },
   }),
   defineRoute({
