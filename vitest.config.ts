@@ -1,4 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { createCipheriv, createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
@@ -11,7 +12,19 @@ const testConfig = {
   limits: { max_body_bytes: 64 * 1024, max_frame_bytes: 64 * 1024 },
   device: { call_timeout_ms: 1500, list_timeout_ms: 1500 },
   providers: { call_timeout_ms: 1500, list_timeout_ms: 1500, ping_after_ms: 1000, ping_timeout_ms: 300 },
+  xiaozhi_endpoint: { page_size: 50, max_calls_in_flight: 4 },
 };
+
+/**
+ * Manager-console tokens for the workers tests, made here in Node by node:crypto (OpenSSL) exactly as the
+ * console's Java does — independently of the decoder under test, which runs in workerd.
+ */
+const CONSOLE_KEY = "6a369b7f1bcf4d3e8d123ece38bb9627";
+function consoleToken(agentId: string, key = CONSOLE_KEY): string {
+  const md5 = createHash("md5").update(agentId).digest("hex");
+  const cipher = createCipheriv("aes-256-ecb", Buffer.from(key), null);
+  return Buffer.concat([cipher.update(`{"agentId": "${md5}"}`), cipher.final()]).toString("base64");
+}
 const tokens = `${TEST_TOKEN}, test-token-2`;
 
 /**
@@ -43,7 +56,16 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.jsonc" },
             miniflare: {
-              bindings: { MCP_SERVICE_TOKEN: tokens, MCP_ENDPOINT_SECRET: "test-endpoint-secret", MCP_CONFIG: JSON.stringify(testConfig) },
+              bindings: {
+                MCP_SERVICE_TOKEN: tokens,
+                MCP_ENDPOINT_SECRET: "test-endpoint-secret",
+                MCP_CONFIG: JSON.stringify(testConfig),
+                XIAOZHI_ENDPOINT_KEY: CONSOLE_KEY,
+                // The console's token of its agent "console-agent" (md5 b2d0…), and one under another key.
+                CONSOLE_TOKEN: consoleToken("console-agent"),
+                CONSOLE_AGENT_MD5: createHash("md5").update("console-agent").digest("hex"),
+                FOREIGN_CONSOLE_TOKEN: consoleToken("console-agent", "another-key-of-another-console!!"),
+              },
             },
           }),
         ],

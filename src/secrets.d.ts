@@ -4,4 +4,6 @@ interface Env {
   MCP_SERVICE_TOKEN?: string;
   /** HMAC secret that signs provider endpoint tokens; unset = provider endpoints refused. */
   MCP_ENDPOINT_SECRET?: string;
+  /** The key of xiaozhi's manager console (`…/health?key=`); set = console tokens accepted on `/mcp_endpoint/`. */
+  XIAOZHI_ENDPOINT_KEY?: string;
 }

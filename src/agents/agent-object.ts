@@ -33,6 +33,9 @@ import { PeerClient } from "../tools/peer/peer-client";
 import { describePeerTool, namePeerTools, type PeerNaming, type PeerToolGroup } from "../tools/peer/peer-names";
 import { PeerState } from "../tools/peer/peer-state";
 import type { ToolArgs } from "../tools/tool-provider";
+import { externalTools } from "../tools/external";
+import type { ExternalTools } from "../tools/external/external-tools";
+import { ConsumerConnection, type CallResult, type ConsumerTool } from "./consumer-endpoint";
 import { providerInitializeParams } from "./provider-dialect";
 
 const Slot = z.object({
@@ -57,6 +60,9 @@ const AgentRecord = z.object({
 type AgentRecord = z.infer<typeof AgentRecord>;
 
 const RECORD_KEY = "agent";
+const EXTERNAL_NAMES_KEY = "external-names";
+/** Tag of consumer sockets (xiaozhi-esp32-server's `/call/` connections). */
+const CONSUMER_TAG = "consumer";
 const peerKey = (slot: number) => `peer:${slot}`;
 const socketTag = (slot: Slot) => `slot-${slot.slot}-g${slot.generation}`;
 /** A session's notification must not hold the agent up. */
@@ -104,6 +110,9 @@ export class AgentObject extends DurableObject<Env> implements AgentRpc {
   readonly #config: Result<ServiceConfig>;
   readonly #record: StoredValue<AgentRecord>;
   readonly #live = new Map<number, Live>();
+  /** Consumer connections' state (calls in flight), by socket: in memory, like the calls themselves. */
+  readonly #consumers = new WeakMap<WebSocket, ConsumerConnection>();
+  #external: ExternalTools | undefined;
   /** The last naming, and the provider groups it was computed from (stored tool lists are immutable). */
   #naming: { groups: PeerToolGroup[]; naming: PeerNaming; descriptors: ToolDescriptor[] } | undefined;
 
@@ -159,8 +168,12 @@ export class AgentObject extends DurableObject<Env> implements AgentRpc {
     );
   }
 
-  /** A provider dials in. The Worker has verified its token and passes the agent and provider name. */
+  /**
+   * A provider dials in, or a consumer (xiaozhi-esp32-server's `/call/` connection). The Worker has verified the
+   * token and passes the agent, the role and the provider name.
+   */
   override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("x-endpoint-role") === "consumer") return this.#acceptConsumer(request.headers.get("x-agent-id") ?? "");
     const agentId = request.headers.get("x-agent-id") ?? "";
     const explicitName = request.headers.get("x-provider-name") || null;
     let record = this.#load();
@@ -187,6 +200,7 @@ export class AgentObject extends DurableObject<Env> implements AgentRpc {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (this.ctx.getTags(ws).includes(CONSUMER_TAG)) return this.#consumerMessage(ws, message);
     const slot = this.#currentSlotOf(ws);
     if (!slot) return; // a replaced connection's late frames
     const live = this.#liveOf(slot);
@@ -218,6 +232,7 @@ export class AgentObject extends DurableObject<Env> implements AgentRpc {
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     // Complete the closing handshake the peer started, or it waits for our close frame.
     closeQuietly(ws, 1000, "closed");
+    if (this.ctx.getTags(ws).includes(CONSUMER_TAG)) return; // its calls in flight end on their own; nothing to undo
     this.#gone(ws, `The tool provider disconnected (${code}${reason ? ` ${reason}` : ""})`);
   }
 
@@ -228,6 +243,67 @@ export class AgentObject extends DurableObject<Env> implements AgentRpc {
   override async alarm(): Promise<void> {
     for (const slot of this.#load().slots) this.#liveOf(slot).client.expireHandshake();
     await this.#rearm();
+  }
+
+  #acceptConsumer(agentId: string): Response {
+    const record = this.#load();
+    if (record.agent_id === "") this.#record.save({ ...record, agent_id: agentId });
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [CONSUMER_TAG]);
+    log("info", "consumer.attached", { agent_id: agentId });
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  async #consumerMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    let connection = this.#consumers.get(ws);
+    if (!connection) {
+      connection = new ConsumerConnection(
+        { tools: () => this.#consumerTools(), call: (name, args) => this.#consumerCall(name, args) },
+        { ...this.#limits(), pageSize: this.#endpointConfig().page_size, maxCallsInFlight: this.#endpointConfig().max_calls_in_flight },
+      );
+      this.#consumers.set(ws, connection);
+    }
+    const answer = await connection.handle(typeof message === "string" ? message : new TextDecoder().decode(message));
+    // The consumer may have gone meanwhile: its answer has no one to go to, and nobody else is affected.
+    if (answer !== undefined) sendQuietly(ws, answer);
+  }
+
+  /** The agent's providers' tools, then (by configuration) the deployment's external servers' tools. */
+  async #consumerTools(): Promise<ConsumerTool[]> {
+    const listed = await this.tools();
+    const tools: ConsumerTool[] = listed.ok ? listed.value.map((tool) => ({ name: tool.name, description: tool.description, inputSchema: tool.input_schema })) : [];
+    const external = this.#externalTools();
+    if (external) {
+      const taken = new Set(tools.map((tool) => tool.name));
+      for (const tool of await external.list()) {
+        if (!taken.has(tool.name)) tools.push({ name: tool.name, description: tool.description, inputSchema: tool.input_schema });
+      }
+    }
+    return tools;
+  }
+
+  async #consumerCall(name: string, args: Record<string, unknown>): Promise<Result<CallResult>> {
+    const provided = await this.call(name, args as ToolArgs);
+    if (provided.ok) {
+      const reply = provided.value;
+      if ("error" in reply) return fail("upstream_error", reply.error.message, { provider_code: reply.error.code ?? null });
+      const result = reply.result;
+      return typeof result === "object" && result !== null && !Array.isArray(result) ? ok(result as CallResult) : fail("upstream_error", "The tool provider returned a malformed result");
+    }
+    const external = provided.error.code === "tool_not_found" ? this.#externalTools() : undefined;
+    if (!external) return provided;
+    const called = await external.callRaw(name, args as ToolArgs);
+    return called.ok ? ok(called.value as CallResult) : called;
+  }
+
+  #externalTools(): ExternalTools | undefined {
+    if (!this.#config.ok || !this.#config.value.xiaozhi_endpoint.expose_external) return undefined;
+    this.#external ??= externalTools(this.#config.value, this.env, storedValue(this.ctx.storage.kv, EXTERNAL_NAMES_KEY, StoredNames));
+    return this.#external;
+  }
+
+  #endpointConfig() {
+    return this.#config.ok ? this.#config.value.xiaozhi_endpoint : { expose_external: false, page_size: 100, max_calls_in_flight: 16 };
   }
 
   /** Drops stored providers whose connection did not survive (a runtime restart). */

@@ -62,6 +62,17 @@ export const ServiceConfig = z.object({
       ping_timeout_ms: int(50, 60_000, 1_500),
     })
     .prefault({}),
+  /** The MCP endpoint (接入点) for xiaozhi-esp32-server: `/mcp_endpoint/mcp/` and `/mcp_endpoint/call/`. */
+  xiaozhi_endpoint: z
+    .object({
+      /** Also offer the deployment's external MCP servers to consumers (`mcp_<tool>`), next to the agent's providers. */
+      expose_external: flag(false),
+      /** Tools per `tools/list` page on the consumer route. */
+      page_size: int(1, 1000, 100),
+      /** Calls one consumer connection may have in flight; more are answered with a `rate_limited` error. */
+      max_calls_in_flight: int(1, 1024, 16),
+    })
+    .prefault({}),
   /** LLM tool names (src/tools/naming.ts). */
   naming: z
     .object({

@@ -4,11 +4,15 @@
  */
 import { z } from "zod";
 
+/** Ids that are path segments: `.` and `..` alone would be normalised away by every URL parser. */
+const notOnlyDots = (field: string) => [(value: string) => !/^\.+$/.test(value), `${field} may not be only dots`] as const;
+
 export const SessionId = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[\w.:-]+$/, "session_id may hold letters, digits, '_', '-', '.', ':'");
+  .regex(/^[\w.:-]+$/, "session_id may hold letters, digits, '_', '-', '.', ':'")
+  .refine(...notOnlyDots("session_id"));
 
 export const ToolName = z.string().min(1).max(128);
 
@@ -16,7 +20,8 @@ export const AgentId = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[\w.:-]+$/, "agent_id may hold letters, digits, '_', '-', '.', ':'");
+  .regex(/^[\w.:-]+$/, "agent_id may hold letters, digits, '_', '-', '.', ':'")
+  .refine(...notOnlyDots("agent_id"));
 
 /** Tool arguments: any JSON object. Values keep their JSON types end to end. */
 export const ToolArguments = z.record(z.string(), z.json());

@@ -7,13 +7,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { agentRpc } from "../agents/agent-tools";
-import { mintToken, verifyToken } from "../agents/endpoint-token";
+import { mintToken } from "../agents/endpoint-token";
+import { consumerUrl, xiaozhiAcceptsEndpoint } from "../agents/xiaozhi-url";
 import { AppException, appError } from "../core/errors";
 import { AgentId } from "../core/schemas";
 import type { AppEnv } from "./app-env";
+import { XIAOZHI_PREFIX } from "./endpoint-routes";
 import { parseInput, readJson, unwrapResult } from "./request";
-
-export const ENDPOINT_PATH = "/api/v1/mcp/endpoint";
 
 export const MintEndpointBody = z.strictObject({
   /** Names the provider's tools `<provider>__<tool>`; without it the provider's serverInfo name is used. */
@@ -30,36 +30,14 @@ export const agentRoutes = new Hono<AppEnv>()
     const now = Math.floor(Date.now() / 1000);
     const exp = now + body.ttl_seconds;
     const token = await mintToken(secret, { sub: agentId, iat: now, exp, ...(body.provider ? { prv: body.provider } : {}) });
-    const url = new URL(ENDPOINT_PATH, c.req.url);
-    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    url.searchParams.set("token", token);
-    return c.json({
-      success: true,
-      endpoint: { agent_id: agentId, provider: body.provider ?? null, url: url.toString(), token, expires_at: new Date(exp * 1000).toISOString() },
-    });
+    const origin = new URL(c.req.url);
+    const url = `${origin.protocol === "https:" ? "wss:" : "ws:"}//${origin.host}${XIAOZHI_PREFIX}/mcp/?token=${token}`;
+    const endpoint = { agent_id: agentId, provider: body.provider ?? null, url, consumer_url: consumerUrl(url), token, expires_at: new Date(exp * 1000).toISOString() };
+    // The token cannot spell `key` or `call`; the host can, and xiaozhi-esp32-server would then refuse the URL.
+    const warnings = xiaozhiAcceptsEndpoint(url) ? [] : [`xiaozhi-esp32-server refuses this URL: its host contains "key" or "call"`];
+    return c.json({ success: true, endpoint: warnings.length > 0 ? { ...endpoint, warnings } : endpoint });
   })
   .get("/api/v1/mcp/agents/:agentId/providers", async (c) => {
     const agentId = parseInput(AgentId, c.req.param("agentId"), "agentId");
     return c.json({ agent_id: agentId, providers: unwrapResult(await agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, agentId).providers()) });
-  })
-  .get(ENDPOINT_PATH, async (c) => {
-    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      throw new AppException(appError("invalid_request", "Expected a WebSocket upgrade (Upgrade: websocket)"));
-    }
-    const claims = await verifyToken(c.env.MCP_ENDPOINT_SECRET, c.req.query("token"), Math.floor(Date.now() / 1000));
-    if (!claims.ok) return refuseSocket(claims.error.message);
-    const name = claims.value.prv ?? c.req.query("name");
-    if (name !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(name)) return refuseSocket("Invalid provider name");
-    const request = new Request(c.req.raw);
-    request.headers.set("x-agent-id", claims.value.sub);
-    request.headers.set("x-provider-name", name ?? "");
-    return agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, claims.value.sub).fetch(request);
   });
-
-/** 1008 = policy violation: the standard close code for a refused credential. */
-function refuseSocket(reason: string): Response {
-  const { 0: client, 1: server } = new WebSocketPair();
-  server.accept();
-  server.close(1008, reason.slice(0, 120));
-  return new Response(null, { status: 101, webSocket: client });
-}

@@ -15,7 +15,8 @@ import { VERSION } from "../version";
 import type { AppEnv } from "./app-env";
 import { bearerToken, isAcceptedToken, parseTokens } from "./auth";
 import { errorResponse, isMcpPath } from "./error-response";
-import { agentRoutes, ENDPOINT_PATH } from "./agent-routes";
+import { agentRoutes } from "./agent-routes";
+import { endpointRoutes, ENDPOINT_PATH } from "./endpoint-routes";
 import { deviceRoutes } from "./device-routes";
 import { mcpRoutes } from "./mcp-routes";
 import { metricsRoutes } from "./metrics-routes";
@@ -48,7 +49,7 @@ for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
     const accepted = parseTokens(c.env.MCP_SERVICE_TOKEN);
     // MCP clients that cannot set headers (conformance runners, some desktop apps) may pass ?token= instead.
     const presented = bearerToken(c.req.header("authorization")) ?? (isMcpPath(c.req.path) ? c.req.query("token") : undefined);
-    // The provider endpoint authenticates with its own signed token (agent-routes.ts).
+    // The provider endpoint authenticates with its own signed token (endpoint-routes.ts).
     const selfAuthenticated = c.req.path === ENDPOINT_PATH;
     if (!selfAuthenticated && !(await isAcceptedToken(presented, accepted))) {
       throw new AppException(appError("unauthorized", "Missing or invalid bearer token"));
@@ -66,6 +67,7 @@ app.route("/", opsRoutes);
 app.route("/", metricsRoutes);
 app.route("/", mcpRoutes);
 app.route("/", agentRoutes);
+app.route("/", endpointRoutes);
 app.route("/api/v1/mcp", restRoutes);
 app.route("/api/v1/mcp", deviceRoutes);
 app.route("/api/v1/mcp", serverRoutes);

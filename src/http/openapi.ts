@@ -57,7 +57,8 @@ import {
 } from "../core/schemas";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus";
 import { VERSION } from "../version";
-import { ENDPOINT_PATH, MintEndpointBody } from "./agent-routes";
+import { MintEndpointBody } from "./agent-routes";
+import { ENDPOINT_PATH, XIAOZHI_PREFIX } from "./endpoint-routes";
 
 // ---------------------------------------------------------------------------------------------------------
 // Response schemas that exist only on the wire, composed from the core ones (rest.ts, app.ts, ops-routes.ts).
@@ -137,10 +138,18 @@ export const MintEndpointResponse = z.object({
   endpoint: z.object({
     agent_id: z.string(),
     provider: z.string().nullable(),
-    url: z.string().describe("ws(s)://…/api/v1/mcp/endpoint?token=…: give it to the tool provider"),
-    token: z.string(),
+    url: z.string().describe("ws(s)://…/mcp_endpoint/mcp/?token=…: give it to the tool provider (mcp_pipe's MCP_ENDPOINT), or to xiaozhi-esp32-server as `mcp_endpoint`"),
+    consumer_url: z.string().describe("The same URL with /mcp/ replaced by /call/: what xiaozhi-esp32-server dials to use the agent's tools"),
+    token: z.string().describe("Lower-case hex: it can never spell `key` or `call`, which xiaozhi-esp32-server refuses"),
     expires_at: z.string(),
+    warnings: z.array(z.string()).optional().describe("Present when xiaozhi-esp32-server would refuse the URL (its host contains key or call)"),
   }),
+});
+
+/** The query of the provider routes. */
+const EndpointQuery = z.object({
+  token: z.string().describe("The minted endpoint token, or a manager-console token"),
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional().describe("Provider name, when the token names none"),
 });
 
 /** Mirrors `ProviderStatus` of src/agents/agent-object.ts (see the compile-time check below). */
@@ -489,8 +498,9 @@ export const ROUTES: readonly AnyRouteSpec[] = [
         endpoint: {
           agent_id: "agent-42",
           provider: "calendar",
-          url: "wss://mcp.example.com/api/v1/mcp/endpoint?token=eyJzdWIiOiJhZ2VudC00MiJ9.c2lnbmF0dXJl",
-          token: "eyJzdWIiOiJhZ2VudC00MiJ9.c2lnbmF0dXJl",
+          url: "wss://mcp.example.com/mcp_endpoint/mcp/?token=7b22737562223a226167656e742d3432227d.9f2c4e7a1b3d5f60718293a4b5c6d7e8f9012a3b4c5d6e7f8091a2b3c4d5e6f7",
+          consumer_url: "wss://mcp.example.com/mcp_endpoint/call/?token=7b22737562223a226167656e742d3432227d.9f2c4e7a1b3d5f60718293a4b5c6d7e8f9012a3b4c5d6e7f8091a2b3c4d5e6f7",
+          token: "7b22737562223a226167656e742d3432227d.9f2c4e7a1b3d5f60718293a4b5c6d7e8f9012a3b4c5d6e7f8091a2b3c4d5e6f7",
           expires_at: "2026-11-26T08:00:00.000Z",
         },
       },
@@ -510,23 +520,75 @@ export const ROUTES: readonly AnyRouteSpec[] = [
       response: { agent_id: "agent-42", providers: [{ name: "calendar", attached: true, phase: "ready", tool_count: 3, responsive: true }] },
     },
   }),
+  ...(["/mcp/", "/mcp"] as const).map((suffix) =>
+    defineRoute({
+      method: "get",
+      path: `${XIAOZHI_PREFIX}${suffix}`,
+      operationId: suffix === "/mcp/" ? "dialProviderEndpoint" : "dialProviderEndpointNoSlash",
+      summary: "Where a tool provider connects (Upgrade: websocket), speaking plain MCP JSON-RPC",
+      description:
+        "The URL minted by POST /api/v1/mcp/agents/{agentId}/endpoint (mcp_pipe's MCP_ENDPOINT). Authenticated by the " +
+        "token alone: a minted one, or a manager-console token when XIAOZHI_ENDPOINT_KEY is set. A bad or expired " +
+        "token still gets the WebSocket, closed at once with 1008 and the reason, which is what WebSocket clients can show.",
+      tags: ["providers"],
+      public: true,
+      query: EndpointQuery,
+      response: { status: 101, description: "Switching Protocols: the provider's MCP WebSocket" },
+      errors: ["invalid_request"],
+      examples: { query: { token: "7b22737562223a226167656e742d3432227d.9f2c4e7a1b3d5f60718293a4b5c6d7e8f9012a3b4c5d6e7f8091a2b3c4d5e6f7" } },
+    }),
+  ),
+  ...(["/call/", "/call"] as const).map((suffix) =>
+    defineRoute({
+      method: "get",
+      path: `${XIAOZHI_PREFIX}${suffix}`,
+      operationId: suffix === "/call/" ? "dialConsumerEndpoint" : "dialConsumerEndpointNoSlash",
+      summary: "Where a consumer (xiaozhi-esp32-server) uses an agent's tools (Upgrade: websocket), raw MCP JSON-RPC",
+      description:
+        "The provider URL with /mcp/ replaced by /call/, the same token. The service is the MCP server: initialize, " +
+        "tools/list (every provider of the agent, paged with cursor), tools/call (routed to the owning provider, its " +
+        "result as the tool gave it). Nothing but replies is sent. A refused token: the WebSocket closed with 1008.",
+      tags: ["providers"],
+      public: true,
+      query: z.object({ token: z.string().describe("The minted endpoint token, or a manager-console token") }),
+      response: { status: 101, description: "Switching Protocols: the consumer's MCP WebSocket" },
+      errors: ["invalid_request"],
+      examples: { query: { token: "7b22737562223a226167656e742d3432227d.9f2c4e7a1b3d5f60718293a4b5c6d7e8f9012a3b4c5d6e7f8091a2b3c4d5e6f7" } },
+    }),
+  ),
+  defineRoute({
+    method: "get",
+    path: `${XIAOZHI_PREFIX}/health`,
+    operationId: "consoleHealth",
+    summary: "The health URL xiaozhi's manager console is configured with (system parameter server.mcp_endpoint)",
+    description:
+      "With `XIAOZHI_ENDPOINT_KEY` set: 200 and a body containing `success` for the right key (what the console checks), " +
+      "401 otherwise; 404 when the console endpoint is off.",
+    tags: ["providers"],
+    public: true,
+    query: z.object({ key: z.string().describe("XIAOZHI_ENDPOINT_KEY") }),
+    response: {
+      description: "The endpoint answers",
+      schema: z.object({ jsonrpc: z.literal("2.0"), id: z.null(), error: z.null(), result: z.object({ status: z.literal("success"), service: z.string(), version: z.string() }) }),
+    },
+    errors: ["unauthorized", "route_not_found"],
+    examples: {
+      query: { key: "6a369b7f1bcf4d3e8d123ece38bb9627" },
+      response: { jsonrpc: "2.0", id: null, error: null, result: { status: "success", service: "xiaozhi-mcp-service", version: "0.1.0" } },
+    },
+  }),
   defineRoute({
     method: "get",
     path: ENDPOINT_PATH as `/${string}`,
-    operationId: "dialProviderEndpoint",
-    summary: "Where a tool provider connects (Upgrade: websocket), speaking plain MCP JSON-RPC",
-    description:
-      "Authenticated by the minted `token` alone (no bearer header). A bad or expired token still gets the " +
-      "WebSocket, closed at once with 1008 and the reason, which is what WebSocket clients can show.",
+    operationId: "dialProviderEndpointLegacy",
+    summary: "The provider URL of earlier versions (Upgrade: websocket): still served, same as /mcp_endpoint/mcp/",
+    description: "Providers deployed with URLs minted before the /mcp_endpoint/ paths keep working.",
     tags: ["providers"],
     public: true,
-    query: z.object({
-      token: z.string().describe("The minted endpoint token"),
-      name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional().describe("Provider name, when the token names none"),
-    }),
+    query: EndpointQuery,
     response: { status: 101, description: "Switching Protocols: the provider's MCP WebSocket" },
-    errors: ["config_invalid"],
-    examples: { query: { token: "eyJzdWIiOiJhZ2VudC00MiJ9.c2lnbmF0dXJl" } },
+    errors: ["invalid_request"],
+    examples: { query: { token: "7b22737562223a226167656e742d3432227d.9f2c4e7a1b3d5f60718293a4b5c6d7e8f9012a3b4c5d6e7f8091a2b3c4d5e6f7" } },
   }),
   // --- device relay --------------------------------------------------------------------------------------
   defineRoute({

@@ -13,7 +13,7 @@ import type { ToolArgs, ToolProvider } from "../tool-provider";
 import { compileArgumentCheck, type ArgumentCheck } from "./argument-validation";
 import type { NamingOptions, StoredNames } from "../naming";
 import { nameExternalTools } from "./naming";
-import { toToolResult } from "./result-mapping";
+import { toToolResult, type RawCallResult } from "./result-mapping";
 import { connectionDigest, isToolExposed, type ExternalServer } from "./server-config";
 import type { UpstreamTool } from "./upstream-client";
 import type { CatalogueReply, UpstreamRpc } from "./upstream-object";
@@ -111,6 +111,12 @@ export class ExternalTools implements ToolProvider {
   }
 
   async call(name: string, args: ToolArgs): Promise<Result<ToolResult>> {
+    const called = await this.callRaw(name, args);
+    return called.ok ? ok(toToolResult(called.value)) : called;
+  }
+
+  /** The upstream's own `CallToolResult` (for MCP consumers, which take results as tools give them). */
+  async callRaw(name: string, args: ToolArgs): Promise<Result<RawCallResult>> {
     let route = this.#routes.get(name);
     if (!route) {
       await this.list();
@@ -130,8 +136,7 @@ export class ExternalTools implements ToolProvider {
       budget,
       () => fail<never>("timeout", `MCP server '${server.name}' did not answer within ${budget} ms`),
     );
-    if (!called.ok) return called;
-    return ok(toToolResult(called.value));
+    return called;
   }
 
   async #refresh(server: ExternalServer): Promise<void> {

@@ -31,7 +31,7 @@ export interface ExternalServerState {
 }
 
 /** The tool provider of every configured external server, for one session's catalogue. */
-export function externalTools(config: ServiceConfig, env: Env, names: NameStore): ToolProvider {
+export function externalTools(config: ServiceConfig, env: Env, names: NameStore): ExternalTools {
   const parsed = parseServers(config);
   logIssuesOnce(parsed.issues);
   return new ExternalTools(parsed.servers, upstreamDirectory(env), names, { keepCjk: config.naming.keep_cjk });

@@ -1,0 +1,83 @@
+/**
+ * Where tool providers and their consumers connect (MCP 接入点), authenticated by the token in the URL alone:
+ *
+ * - `/mcp_endpoint/mcp/?token=` — a provider (mcp_pipe) dials in and serves its tools;
+ * - `/mcp_endpoint/call/?token=` — a consumer (xiaozhi-esp32-server, after its `/mcp/` → `/call/` rewrite) uses
+ *   the tools of every provider of that token's agent;
+ * - `/mcp_endpoint/health?key=` — the URL xiaozhi's manager console is configured with (`server.mcp_endpoint`);
+ * - `/api/v1/mcp/endpoint?token=` — the provider URL of earlier versions, still served.
+ *
+ * The paths are the reference endpoint server's (`/mcp_endpoint/…`), so its URLs move here with only the host
+ * changed. Tokens are the service's own minted ones or, with `XIAOZHI_ENDPOINT_KEY` set, the manager console's.
+ * A refused token still gets its WebSocket, closed at once with 1008 and the reason, which is what WebSocket
+ * clients can show; a request that is no upgrade at all gets 400.
+ */
+import { Hono, type Context } from "hono";
+import { agentRpc } from "../agents/agent-tools";
+import { decryptConsoleToken } from "../agents/console-token";
+import { verifyToken } from "../agents/endpoint-token";
+import { AppException, appError, ok, type Result } from "../core/errors";
+import { VERSION } from "../version";
+import type { AppEnv } from "./app-env";
+import { isAcceptedToken } from "./auth";
+
+export const ENDPOINT_PATH = "/api/v1/mcp/endpoint";
+export const XIAOZHI_PREFIX = "/mcp_endpoint";
+
+const PROVIDER_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
+interface Credential {
+  agent_id: string;
+  /** The provider name a minted token carries. */
+  provider?: string;
+}
+
+/** A minted token (hex or legacy JWT), or a manager-console token when the console key is configured. */
+async function resolveToken(env: Env, token: string | undefined): Promise<Result<Credential>> {
+  if (token === undefined || token === "") return { ok: false, error: appError("unauthorized", "Missing token") };
+  if (token.includes(".")) {
+    const claims = await verifyToken(env.MCP_ENDPOINT_SECRET, token, Math.floor(Date.now() / 1000));
+    return claims.ok ? ok({ agent_id: claims.value.sub, ...(claims.value.prv ? { provider: claims.value.prv } : {}) }) : claims;
+  }
+  if (!env.XIAOZHI_ENDPOINT_KEY) return { ok: false, error: appError("unauthorized", "Malformed endpoint token") };
+  return decryptConsoleToken(env.XIAOZHI_ENDPOINT_KEY, token);
+}
+
+async function dialIn(c: Context<AppEnv>, role: "provider" | "consumer"): Promise<Response> {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new AppException(appError("invalid_request", "Expected a WebSocket upgrade (Upgrade: websocket)"));
+  }
+  const credential = await resolveToken(c.env, c.req.query("token"));
+  if (!credential.ok) return refuseSocket(credential.error.message);
+  const request = new Request(c.req.raw);
+  request.headers.set("x-agent-id", credential.value.agent_id);
+  request.headers.set("x-endpoint-role", role);
+  if (role === "provider") {
+    const name = credential.value.provider ?? c.req.query("name");
+    if (name !== undefined && !PROVIDER_NAME.test(name)) return refuseSocket("Invalid provider name");
+    request.headers.set("x-provider-name", name ?? "");
+  }
+  return agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, credential.value.agent_id).fetch(request);
+}
+
+export const endpointRoutes = new Hono<AppEnv>()
+  .get(ENDPOINT_PATH, (c) => dialIn(c, "provider"))
+  .get(`${XIAOZHI_PREFIX}/mcp/`, (c) => dialIn(c, "provider"))
+  .get(`${XIAOZHI_PREFIX}/mcp`, (c) => dialIn(c, "provider"))
+  .get(`${XIAOZHI_PREFIX}/call/`, (c) => dialIn(c, "consumer"))
+  .get(`${XIAOZHI_PREFIX}/call`, (c) => dialIn(c, "consumer"))
+  .get(`${XIAOZHI_PREFIX}/health`, async (c) => {
+    // The console checks for HTTP 200 and a body containing `success`; anything else is a failed check.
+    const key = c.env.XIAOZHI_ENDPOINT_KEY;
+    if (!key) throw new AppException(appError("route_not_found", "The manager-console endpoint is off: XIAOZHI_ENDPOINT_KEY is not set"));
+    if (!(await isAcceptedToken(c.req.query("key"), [key]))) throw new AppException(appError("unauthorized", "Missing or wrong key"));
+    return c.json({ jsonrpc: "2.0", id: null, error: null, result: { status: "success", service: "xiaozhi-mcp-service", version: VERSION } });
+  });
+
+/** 1008 = policy violation: the standard close code for a refused credential. */
+function refuseSocket(reason: string): Response {
+  const { 0: client, 1: server } = new WebSocketPair();
+  server.accept();
+  server.close(1008, reason.slice(0, 120));
+  return new Response(null, { status: 101, webSocket: client });
+}
