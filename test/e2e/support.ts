@@ -19,7 +19,10 @@ export class Service {
   #wrangler: RunningServer | undefined;
   #port = 0;
 
-  constructor(private readonly config: Record<string, unknown>) {}
+  constructor(
+    private readonly config: Record<string, unknown>,
+    private readonly vars: Record<string, string> = {},
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.#port}`;
@@ -34,7 +37,7 @@ export class Service {
       port: this.#port,
       persistTo: join(this.dir, "state"),
       logFile: join(this.dir, "wrangler.log"),
-      vars: { MCP_SERVICE_TOKEN: TOKEN, MCP_ENDPOINT_SECRET: "e2e-endpoint-secret", MCP_CONFIG: JSON.stringify(this.config) },
+      vars: { MCP_SERVICE_TOKEN: TOKEN, MCP_ENDPOINT_SECRET: "e2e-endpoint-secret", MCP_CONFIG: JSON.stringify(this.config), ...this.vars },
       runtime: "cli",
     });
   }
