@@ -110,7 +110,8 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 MCP_SERVICE_TOKEN: tokens,
-                MCP_CONFIG: JSON.stringify({ ...testConfig, mcpServers: inject("upstreamServers") }),
+                MCP_CONFIG: JSON.stringify({ ...testConfig, xiaozhi_endpoint: { expose_external: true }, mcpServers: inject("upstreamServers") }),
+                MCP_ENDPOINT_SECRET: "test-endpoint-secret",
                 UPSTREAM_CONTROL_URL: inject("upstreamControlUrl"),
                 // Expanded into alpha's Authorization header by the config loader (`${ALPHA_TOKEN}`).
                 ALPHA_TOKEN: "alpha-secret-token",

@@ -295,6 +295,22 @@ describe("manager-console deployments (XIAOZHI_ENDPOINT_KEY)", () => {
     expect((await client.call(name!, { python_expression: "2*3" })).text).toBe('calculator {"python_expression":"2*3"}');
   });
 
+  it("answer the console's own tool listing (xz-mcp-broker: initialize, then initialized and tools/list with params null)", async () => {
+    const token = encodeURIComponent(bindings.CONSOLE_TOKEN);
+    const ws = await open(`ws://service.test/mcp_endpoint/call/?token=${token}`);
+    const frames: any[] = [];
+    ws.addEventListener("message", (event) => frames.push(JSON.parse(String(event.data))));
+    // AgentMcpAccessPointServiceImpl.getAgentMcpToolsList, as Jackson writes it (field order jsonrpc, method, params, id).
+    ws.send(JSON.stringify({ jsonrpc: "2.0", method: "initialize", params: { protocolVersion: "2024-11-05", capabilities: { roots: { listChanged: false }, sampling: {} }, clientInfo: { name: "xz-mcp-broker", version: "0.0.1" } }, id: 1 }));
+    await waitFor(() => (frames.some((frame) => frame.id === 1 && frame.result && !("error" in frame)) ? true : undefined), 5000, "initialize answered without an error key");
+    ws.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+    ws.send(JSON.stringify({ jsonrpc: "2.0", method: "tools/list", params: null, id: 2 }));
+    const listed = await waitFor(() => frames.find((frame) => frame.id === 2), 5000, "tools/list answered");
+    expect(Number.isInteger(listed.id)).toBe(true);
+    expect(Array.isArray(listed.result.tools)).toBe(true);
+    ws.close();
+  });
+
   it("answer the health URL the console checks: 200 with `success` for the key, 401 without", async () => {
     const healthy = await call("/mcp_endpoint/health?key=6a369b7f1bcf4d3e8d123ece38bb9627", { token: null });
     expect(healthy.status).toBe(200);
