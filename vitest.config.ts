@@ -54,7 +54,7 @@ export default defineConfig({
         plugins: [
           quietSdkSourcemaps,
           cloudflareTest({
-            wrangler: { configPath: "./wrangler.jsonc" },
+            wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
                 MCP_SERVICE_TOKEN: tokens,
@@ -81,7 +81,7 @@ export default defineConfig({
         plugins: [
           quietSdkSourcemaps,
           cloudflareTest({
-            wrangler: { configPath: "./wrangler.jsonc" },
+            wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
                 MCP_SERVICE_TOKEN: tokens,
@@ -106,7 +106,7 @@ export default defineConfig({
         plugins: [
           quietSdkSourcemaps,
           cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.jsonc" },
+            wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
                 MCP_SERVICE_TOKEN: tokens,
@@ -137,7 +137,7 @@ export default defineConfig({
         plugins: [
           quietSdkSourcemaps,
           cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.jsonc" },
+            wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
                 MCP_SERVICE_TOKEN: tokens,

@@ -1,6 +1,6 @@
 // `npm run check:deploy`: what CI can prove about a deploy without a Cloudflare account.
 //
-// 1. wrangler.jsonc parses, and every named environment repeats the bindings wrangler does not inherit
+// 1. wrangler.toml parses, and every named environment repeats the bindings wrangler does not inherit
 //    (a missing Durable Object binding in `env.production` deploys fine and fails at the first request).
 // 2. Durable Object migrations: unique tags, and every bound class is created by one of them.
 // 3. worker-configuration.d.ts is what `wrangler types` generates from this config.
@@ -9,20 +9,20 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stripJsonc } from "./lib/jsonc.mjs";
+import { readWranglerConfig } from "./lib/wrangler-config.mjs";
 
 /** Keys wrangler does not inherit from the top level into `env.<name>` (wrangler config docs). */
 const NOT_INHERITED = ["vars", "durable_objects", "analytics_engine_datasets", "kv_namespaces", "r2_buckets", "d1_databases", "services", "queues", "ratelimits"];
 
 const wrangler = existsSync("node_modules/.bin/wrangler") ? "node_modules/.bin/wrangler" : "wrangler";
-const config = JSON.parse(stripJsonc(readFileSync("wrangler.jsonc", "utf8")));
+const config = readWranglerConfig("wrangler.toml");
 const environments = Object.keys(config.env ?? {});
 const problems = [...missingBindings(config, environments), ...migrationProblems(config, environments)];
 if (problems.length > 0) {
   for (const problem of problems) console.error(`✘ ${problem}`);
   process.exit(1);
 }
-console.log(`wrangler.jsonc: default + ${environments.length} environment(s) [${environments.join(", ")}], bindings and migrations consistent`);
+console.log(`wrangler.toml: default + ${environments.length} environment(s) [${environments.join(", ")}], bindings and migrations consistent`);
 
 run(["types", "--check", "--strict-vars=false"]);
 

@@ -16,7 +16,7 @@ try {
   const server = await startWrangler({
     name: "service",
     root,
-    config: join(root, "wrangler.jsonc"),
+    config: join(root, "wrangler.toml"),
     port: await freePort(),
     persistTo: join(state, "state"),
     logFile: join(state, "wrangler.log"),

@@ -1,4 +1,4 @@
-// Secrets are not in wrangler.jsonc, so `wrangler types` cannot see them (set with `wrangler secret put`).
+// Secrets are not in wrangler.toml, so `wrangler types` cannot see them (set with `wrangler secret put`).
 interface Env {
   /** Comma-separated bearer tokens accepted by /api and /trpc; unset = every protected request refused. */
   MCP_SERVICE_TOKEN?: string;

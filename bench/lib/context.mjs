@@ -5,7 +5,7 @@ import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, symli
 import { basename, delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { createJsonClient } from "./http.mjs";
 import { freePort, portIsFree, startWrangler, tail } from "./processes.mjs";
-import { stripJsonc } from "../../scripts/lib/jsonc.mjs";
+import { readWranglerConfig } from "../../scripts/lib/wrangler-config.mjs";
 
 /** Bearer token the bench passes to the service with `--var` (no .dev.vars needed). */
 export const BENCH_TOKEN = "bench-token";
@@ -18,7 +18,7 @@ export const BENCH_TOKEN = "bench-token";
  * @property {string} tmp temp dir of this run (state, logs, generated configs)
  * @property {string} runId short id, unique per run (for session ids)
  * @property {Record<string, any>} options parsed CLI options
- * @property {() => Promise<RunningServer>} service the service (`wrangler.jsonc`, `src/index.ts`)
+ * @property {() => Promise<RunningServer>} service the service (`wrangler.toml`, `src/index.ts`)
  * @property {(name: string, mcpConfig: object) => Promise<RunningServer>} configuredService another instance of the
  *   service, started once per name, with `mcpConfig` as its MCP_CONFIG
  * @property {() => Promise<RunningServer>} baseline the bench baseline worker (bench/baseline)
@@ -94,20 +94,20 @@ export function createContext({ root, tmp, options, log }) {
     runId: Date.now().toString(36),
     options,
     log,
-    service: once("service", () => serve("service", join(code, "wrangler.jsonc"), {}, options.fixedPorts ? 8791 : undefined, serviceVars)),
+    service: once("service", () => serve("service", join(code, "wrangler.toml"), {}, options.fixedPorts ? 8791 : undefined, serviceVars)),
     // A second instance of the service with its own MCP_CONFIG (e.g. external servers), so suites that need
     // a configuration never change what the other suites measure.
     configuredService: (name, mcpConfig) =>
-      once(name, () => serve(name, join(code, "wrangler.jsonc"), {}, undefined, { ...serviceVars, MCP_CONFIG: JSON.stringify(mcpConfig) }))(),
+      once(name, () => serve(name, join(code, "wrangler.toml"), {}, undefined, { ...serviceVars, MCP_CONFIG: JSON.stringify(mcpConfig) }))(),
     baseline: once("baseline", () =>
       serve("baseline", join(code, "bench", "baseline", "wrangler.jsonc"), {}, options.fixedPorts ? 8792 : undefined),
     ),
     // The service's own code behind bench-only entry routes: same bindings, migrations, compatibility date and
-    // flags as wrangler.jsonc, only `name` and `main` changed.
+    // flags as wrangler.toml, only `name` and `main` changed.
     profile: once("profile", () =>
       serve(
         "profile",
-        join(code, "wrangler.jsonc"),
+        join(code, "wrangler.toml"),
         { name: "xiaozhi-mcp-bench-profile", main: join(code, "bench", "profile", "worker.ts") },
         options.fixedPorts ? 8793 : undefined,
         serviceVars,
@@ -128,7 +128,7 @@ export function createContext({ root, tmp, options, log }) {
 }
 
 /** What the service needs to build: its code, bundled config, wrangler and TypeScript config. */
-const SERVICE_FILES = ["src", "config", "wrangler.jsonc", "package.json", "tsconfig.json"];
+const SERVICE_FILES = ["src", "durable-objects", "config", "wrangler.toml", "package.json", "tsconfig.json"];
 
 /**
  * Copies the service's code into the run's temp dir and returns that copy's root. `wrangler dev` watches its
@@ -163,11 +163,11 @@ function snapshotCode(root, dest, mode = "working") {
 
 /**
  * Builds the production bundle of a worker into `dir/dist` and writes `dir/wrangler.json`: the source config
- * (JSONC) with `overrides` applied and `main` pointing at the bundle. Returns the generated config's path.
+ * (TOML or JSONC) with `overrides` applied and `main` pointing at the bundle. Returns the generated config's path.
  */
 async function bundleWorker({ root, sourceConfig, dir, overrides, logFile }) {
   mkdirSync(dir, { recursive: true });
-  const config = { ...JSON.parse(stripJsonc(readFileSync(sourceConfig, "utf8"))), ...overrides };
+  const config = { ...readWranglerConfig(sourceConfig), ...overrides };
   delete config.$schema;
   // Paths in the generated config are absolute: it lives in another directory than the source config.
   const entry = isAbsolute(config.main) ? config.main : resolve(dirname(sourceConfig), config.main);

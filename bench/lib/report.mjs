@@ -25,7 +25,7 @@ export function runMeta(root) {
   return {
     date: new Date().toISOString(),
     commit: run("git", ["rev-parse", "--short", "HEAD"]),
-    dirty: run("git", ["status", "--porcelain", "--untracked-files=no", "--", "src", "wrangler.jsonc", "config"]) !== "",
+    dirty: run("git", ["status", "--porcelain", "--untracked-files=no", "--", "src", "durable-objects", "wrangler.toml", "config"]) !== "",
     node: process.version,
     wrangler: version("wrangler"),
     miniflare: version("miniflare"),

@@ -1,7 +1,7 @@
 /**
  * Bench-only entry for the `breakdown` suite: the service's own code (src/, unchanged) behind routes and modes
  * that skip parts of the request path, so the time of a full REST call can be split into its layers. Never
- * deployed; the bench generates its wrangler config from wrangler.jsonc (same bindings, migrations and runtime)
+ * deployed; the bench generates its wrangler config from wrangler.toml (same bindings, migrations and runtime)
  * and bundles it like the service. Not type-checked by the project's tsconfig (bench/ is outside it).
  *
  * Modes, per request:

@@ -42,7 +42,7 @@ beforeAll(async () => {
   wrangler = await startWrangler({
     name: "e2e",
     root,
-    config: join(root, "wrangler.jsonc"),
+    config: join(root, "wrangler.toml"),
     port: await freeServerPort(),
     persistTo: join(persistDir, "state"),
     logFile: join(persistDir, "wrangler.log"),

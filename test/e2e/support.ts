@@ -33,7 +33,7 @@ export class Service {
     this.#wrangler = await startWrangler({
       name: "e2e",
       root: ROOT,
-      config: join(ROOT, "wrangler.jsonc"),
+      config: join(ROOT, "wrangler.toml"),
       port: this.#port,
       persistTo: join(this.dir, "state"),
       logFile: join(this.dir, "wrangler.log"),

@@ -19,7 +19,7 @@ function collect(): { waitUntil: (promise: Promise<unknown>) => void; settled: (
 }
 
 describe("Analytics Engine", () => {
-  it("is bound from wrangler.jsonc and takes a data point", () => {
+  it("is bound from wrangler.toml and takes a data point", () => {
     expect(typeof env.TOOL_CALLS?.writeDataPoint).toBe("function");
     expect(writeToolCallPoint(env.TOOL_CALLS, event("present_binding"))).toBe(true);
   });
