@@ -72,7 +72,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/external/**", "test/e2e/**", "test/configured/**"],
+          exclude: ["test/sources/external/**", "test/e2e/**", "test/**/*.configured.test.ts"],
           testTimeout: 20_000,
         },
       },
@@ -98,7 +98,7 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "configured", include: ["test/configured/**/*.test.ts"], testTimeout: 20_000 },
+        test: { name: "configured", include: ["test/**/*.configured.test.ts"], testTimeout: 20_000 },
       },
       {
         // External MCP servers: real upstreams (SDK servers over Streamable HTTP and SSE, server-everything)
@@ -121,9 +121,9 @@ export default defineConfig({
         ],
         test: {
           name: "external",
-          include: ["test/external/**/*.test.ts"],
-          exclude: ["test/external/faults.test.ts"],
-          globalSetup: ["test/external/global-setup.ts"],
+          include: ["test/sources/external/**/*.test.ts"],
+          exclude: ["test/sources/external/faults.test.ts"],
+          globalSetup: ["test/sources/external/global-setup.ts"],
           // The upstream fixtures are shared by every file and some tests stop, restart or change them:
           // run the files one after another, in one runtime (one start-up instead of one per file).
           isolate: false,
@@ -149,8 +149,8 @@ export default defineConfig({
         ],
         test: {
           name: "external-faults",
-          include: ["test/external/faults.test.ts"],
-          globalSetup: ["test/external/faults-setup.ts"],
+          include: ["test/sources/external/faults.test.ts"],
+          globalSetup: ["test/sources/external/faults-setup.ts"],
           isolate: false,
           fileParallelism: false,
           testTimeout: 30_000,

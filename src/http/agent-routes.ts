@@ -6,9 +6,9 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { agentRpc } from "../agents/agent-tools";
-import { mintToken } from "../agents/endpoint-token";
-import { consumerUrl, xiaozhiAcceptsEndpoint } from "../agents/xiaozhi-url";
+import { agentRpc } from "../sources/dial-in/agent-source";
+import { mintToken } from "../sources/dial-in/endpoint-token";
+import { consumerUrl, xiaozhiAcceptsEndpoint } from "../sources/dial-in/xiaozhi-url";
 import { AppException, appError } from "../core/errors";
 import { AgentId } from "../core/schemas";
 import type { AppEnv } from "./app-env";

@@ -6,7 +6,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { appError, toAppError, AppException } from "../core/errors";
-import { configFromEnv } from "../env-config";
+import { configFromEnv } from "../core/env-config";
 import { log } from "../observability/log";
 import { observeRequest } from "../observability/request-log";
 import { reportOversizedFrame, sessionDirectory } from "../session/session-directory";
@@ -24,7 +24,7 @@ import { opsRoutes } from "./ops-routes";
 import { checkDepth } from "./request";
 import { restRoutes } from "./rest";
 import { serverRoutes } from "./server-routes";
-import { externalConfigIssues } from "../tools/external";
+import { externalConfigIssues } from "../sources/external";
 
 export const app = new Hono<AppEnv>();
 

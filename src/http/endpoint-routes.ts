@@ -13,9 +13,9 @@
  * clients can show; a request that is no upgrade at all gets 400.
  */
 import { Hono, type Context } from "hono";
-import { agentRpc } from "../agents/agent-tools";
-import { decryptConsoleToken } from "../agents/console-token";
-import { verifyToken } from "../agents/endpoint-token";
+import { agentRpc } from "../sources/dial-in/agent-source";
+import { decryptConsoleToken } from "../sources/dial-in/console-token";
+import { verifyToken } from "../sources/dial-in/endpoint-token";
 import { AppException, appError, ok, type Result } from "../core/errors";
 import { VERSION } from "../version";
 import type { AppEnv } from "./app-env";

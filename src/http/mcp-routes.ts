@@ -7,7 +7,7 @@ import { Hono, type Context } from "hono";
 import { AppException, appError } from "../core/errors";
 import { AgentId, SessionId } from "../core/schemas";
 import { relayToSession } from "../session/session-directory";
-import { sharedSessionName } from "../session/session-object";
+import { sharedSessionName } from "../../durable-objects/session-object";
 import type { AppEnv } from "./app-env";
 import { checkDepth, parseInput } from "./request";
 

@@ -9,12 +9,12 @@
 import { Hono } from "hono";
 import { raceDeadline } from "../core/deadline";
 import { appError, AppException } from "../core/errors";
-import { configFromEnv } from "../env-config";
+import { configFromEnv } from "../core/env-config";
 import { log } from "../observability/log";
 import { metricsStub } from "../observability/metrics";
 import type { MetricsSnapshot } from "../observability/metrics-model";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type ScrapeData } from "../observability/prometheus";
-import { externalServerStates, type ExternalServerState } from "../tools/external";
+import { externalServerStates, type ExternalServerState } from "../sources/external";
 import type { AppEnv } from "./app-env";
 import { bearerToken, isAcceptedToken, parseTokens } from "./auth";
 

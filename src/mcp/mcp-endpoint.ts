@@ -14,7 +14,7 @@ import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validatio
 import { z } from "zod";
 import { appError, isErrorCode, jsonRpcErrorOf, type AppError, type ErrorCode, type Result } from "../core/errors";
 import type { ToolList, ToolResult } from "../core/schemas";
-import type { ToolArgs } from "../tools/tool-provider";
+import type { ToolArgs } from "../tools/tool-source";
 
 /** What the endpoint needs from a session: its catalogue and a way to run a tool. */
 export interface McpEndpointCore {

@@ -4,7 +4,7 @@
  */
 import type { McpService } from "../core/service";
 import { loggedResult } from "../observability/tool-call-log";
-import type { SessionObject, SessionRpc } from "./session-object";
+import type { SessionObject, SessionRpc } from "../../durable-objects/session-object";
 
 type Sessions = DurableObjectNamespace<SessionObject>;
 

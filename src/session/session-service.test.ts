@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SessionRecord } from "./session-record";
 import { ok } from "../core/errors";
-import type { ToolProvider } from "../tools/tool-provider";
+import type { ToolProvider } from "../tools/tool-source";
 import { SessionService, touchGranularityMs, type ToolCallEvent } from "./session-service";
 
 function harness(idleTtlMs = 60_000, providers: ToolProvider[] = []) {

@@ -5,7 +5,7 @@
 import { fail, ok, type ErrorCode, type Result } from "../core/errors";
 import type { BindSessionInput, ExecuteToolInput, RelayStatus, SessionView, ToolList, ToolResult, ToolSource } from "../core/schemas";
 import { Catalogue } from "../tools/catalogue";
-import type { ToolProvider } from "../tools/tool-provider";
+import type { ToolProvider } from "../tools/tool-source";
 import type { SessionRecord, SessionStore } from "./session-record";
 
 /** One tool execution, as observability sees it: no arguments, no results, bounded labels. */

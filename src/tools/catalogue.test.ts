@@ -3,7 +3,7 @@ import { reqLlm } from "../core/actions";
 import { ok } from "../core/errors";
 import type { ToolDescriptor, ToolSource } from "../core/schemas";
 import { Catalogue } from "./catalogue";
-import type { ToolProvider } from "./tool-provider";
+import type { ToolProvider } from "./tool-source";
 
 function provider(source: ToolSource, names: string[]): ToolProvider {
   const tools: ToolDescriptor[] = names.map((name) => ({ name, description: name, input_schema: { type: "object" }, source }));

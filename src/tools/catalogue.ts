@@ -4,7 +4,7 @@
  */
 import { fail, type Result } from "../core/errors";
 import type { ToolDescriptor, ToolResult } from "../core/schemas";
-import type { ToolArgs, ToolProvider } from "./tool-provider";
+import type { ToolArgs, ToolProvider } from "./tool-source";
 
 const SOURCE_ORDER = ["device", "local", "external", "provider"] as const;
 /**

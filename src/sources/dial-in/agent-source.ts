@@ -1,0 +1,34 @@
+/**
+ * The tools of an agent's dial-in providers, as one source of a session's catalogue. They live in the
+ * agent's Durable Object; every call to it has a deadline of its own.
+ */
+import { withDeadline } from "../../core/deadline";
+import { ok } from "../../core/errors";
+import { callOutcome, genericResult } from "../../tools/peer/jsonrpc";
+import type { ToolDescriptor } from "../../core/schemas";
+import type { ToolProvider } from "../../tools/tool-source";
+import type { AgentRpc } from "../../../durable-objects/agent-object";
+
+/** Listing is on the path of every LLM turn: an agent that does not answer quickly is skipped. */
+const LIST_TIMEOUT_MS = 2_000;
+
+export function agentRpc(namespace: DurableObjectNamespace, agentId: string): AgentRpc {
+  // The generated Rpc stub types recurse without end over JSON values (TS2589); same contract, stated once.
+  return namespace.getByName(agentId) as unknown as AgentRpc;
+}
+
+export function agentTools(namespace: DurableObjectNamespace, agentId: string, callTimeoutMs: number): ToolProvider {
+  const agent = () => agentRpc(namespace, agentId);
+  return {
+    source: "provider",
+    list: async (): Promise<ToolDescriptor[]> => {
+      const tools = await withDeadline(agent().tools(), LIST_TIMEOUT_MS, "agent");
+      return tools.ok ? tools.value : [];
+    },
+    // The provider's own call timeout fires first; this one only guards against a stuck agent object.
+    call: async (name, args) => {
+      const reply = await withDeadline(agent().call(name, args), callTimeoutMs + 1_000, "agent");
+      return reply.ok ? ok(genericResult(callOutcome(reply.value))) : reply;
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * External MCP servers (issue 4) — the public surface used by the session Durable Object and the HTTP
+ * layer. Design: docs/design/external-servers.md.
+ */
+import type { ServiceConfig } from "../../core/config";
+import { withDeadline } from "../../core/deadline";
+import type { AppError } from "../../core/errors";
+import { log } from "../../observability/log";
+import type { ToolProvider } from "../../tools/tool-source";
+import { ExternalTools, type NameStore, type UpstreamDirectory } from "./external-tools";
+import { parseServers, upstreamObjectName, connectionDigest, type ExternalServer } from "./server-config";
+import type { UpstreamRpc, UpstreamStatus } from "../../../durable-objects/upstream-object";
+import { toolsVisible } from "./health";
+
+export interface ExternalServerState {
+  name: string;
+  state: "starting" | "healthy" | "unhealthy" | "disabled" | "misconfigured";
+  transport: string;
+  tool_count: number;
+  last_error: string | null;
+  /** ISO time of the last successful discovery or call. */
+  last_success: string | null;
+  // Optional so that hand-built states (tests, /readyz fixtures) stay valid; this module always sets them.
+  /** The server URL with credentials and query values masked. */
+  url?: string;
+  /** Whether its tools are offered to the LLM now (false once an unhealthy server's grace period is over). */
+  visible?: boolean;
+  consecutive_failures?: number;
+  /** ISO time of the next background retry of an unhealthy server. */
+  next_retry_at?: string | null;
+}
+
+/** The tool provider of every configured external server, for one session's catalogue. */
+export function externalTools(config: ServiceConfig, env: Env, names: NameStore): ExternalTools {
+  const parsed = parseServers(config);
+  logIssuesOnce(parsed.issues);
+  return new ExternalTools(parsed.servers, upstreamDirectory(env), names, { keepCjk: config.naming.keep_cjk });
+}
+
+/** Configuration problems (e.g. stdio `command` entries), reported by /healthz; never throws. */
+export function externalConfigIssues(config: ServiceConfig): AppError[] {
+  const { issues } = parseServers(config);
+  logIssuesOnce(issues);
+  return issues;
+}
+
+/** Live state of each configured server (config order), for /api/v1/mcp/servers and /readyz. */
+export async function externalServerStates(config: ServiceConfig, env: Env): Promise<ExternalServerState[]> {
+  const parsed = parseServers(config);
+  logIssuesOnce(parsed.issues);
+  const directory = upstreamDirectory(env);
+  const byName = new Map(parsed.servers.map((server) => [server.name, server]));
+  return Promise.all(
+    parsed.entries.map(async (entry): Promise<ExternalServerState> => {
+      const base = { name: entry.name, transport: entry.transport, url: entry.url };
+      const server = byName.get(entry.name);
+      if (entry.status !== "enabled" || !server) {
+        return {
+          ...base,
+          state: entry.status === "disabled" ? "disabled" : "misconfigured",
+          tool_count: 0,
+          last_error: entry.error?.message ?? null,
+          last_success: null,
+          visible: false,
+          consecutive_failures: 0,
+          next_retry_at: null,
+        };
+      }
+      const status = await statusOf(server, directory);
+      if (!status.ok) {
+        return { ...base, state: "unhealthy", tool_count: 0, last_error: status.message, last_success: null, visible: false, consecutive_failures: 0, next_retry_at: null };
+      }
+      const { health } = status.value;
+      return {
+        ...base,
+        state: health.state,
+        tool_count: status.value.tool_count,
+        last_error: health.last_error,
+        last_success: iso(health.last_success),
+        visible: status.value.visible && toolsVisible(health, Date.now(), server.unhealthy_grace_seconds),
+        consecutive_failures: health.failures,
+        next_retry_at: health.state === "unhealthy" ? iso(health.next_retry_at) : null,
+      };
+    }),
+  );
+}
+
+/** The status RPC, bounded: an operator page never hangs on one server. */
+async function statusOf(
+  server: ExternalServer,
+  directory: UpstreamDirectory,
+): Promise<{ ok: true; value: UpstreamStatus } | { ok: false; message: string }> {
+  try {
+    const upstream = await directory(server);
+    const reply = await withDeadline(upstream.status({ server: server.name, digest: await connectionDigest(server) }), 2_000, "status");
+    return reply.ok ? reply : { ok: false, message: reply.error.message };
+  } catch (error) {
+    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function upstreamDirectory(env: Env): UpstreamDirectory {
+  // The stub's generated Rpc types recurse without end over JSON values (TS2589); the object's own
+  // interface is the same contract, stated once.
+  return async (server) => env.UPSTREAMS.getByName(await upstreamObjectName(server)) as unknown as UpstreamRpc;
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** Config errors already logged in this isolate (plain data): each is logged once, not per request. */
+const loggedIssues = new Set<string>();
+
+function logIssuesOnce(issues: readonly AppError[]): void {
+  for (const issue of issues) {
+    if (loggedIssues.has(issue.message)) continue;
+    if (loggedIssues.size > 256) loggedIssues.clear();
+    loggedIssues.add(issue.message);
+    log("error", "external.config_invalid", { message: issue.message });
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * MCP `CallToolResult` → the ActionResponse contract (spec §4). Pure.
+ *
+ * - one text item → `req_llm` with that text;
+ * - several items, non-text items or `structuredContent` → `req_llm` with text the LLM can use (texts joined,
+ *   images/audio/blobs described by type and size, structured content as JSON when no text carries it),
+ *   and the raw MCP items kept as `content`;
+ * - `isError: true` → `action: "error"` with the joined text.
+ */
+import { z } from "zod";
+import { reqLlm, toolError } from "../../core/actions";
+import type { ContentItem, ToolResult } from "../../core/schemas";
+import { describeForLlm } from "../../tools/tool-content";
+
+/** What crosses the Durable Object RPC boundary: the upstream result, already validated by the MCP SDK. */
+export const RawCallResult = z.object({
+  content: z.array(z.looseObject({ type: z.string() })).default([]),
+  structuredContent: z.record(z.string(), z.json()).optional(),
+  isError: z.boolean().optional(),
+});
+export type RawCallResult = z.infer<typeof RawCallResult>;
+
+export function toToolResult(raw: RawCallResult): ToolResult {
+  const items = raw.content as ContentItem[];
+  const text = describeForLlm(items, raw.structuredContent);
+  if (raw.isError) return toolError(text || "The tool reported an error without a message", needsRaw(raw) ? items : undefined);
+  const result = reqLlm(text, needsRaw(raw) ? items : undefined);
+  return raw.structuredContent === undefined ? result : { ...result, structured_content: raw.structuredContent };
+}
+
+/** The raw items are worth keeping whenever the LLM text is not the whole story. */
+function needsRaw(raw: RawCallResult): boolean {
+  return raw.content.length !== 1 || raw.content[0]?.type !== "text" || raw.structuredContent !== undefined;
+}

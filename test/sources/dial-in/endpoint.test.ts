@@ -1,0 +1,322 @@
+/**
+ * The MCP endpoint (接入点) for unmodified xiaozhi-esp32-server deployments, in workerd: a consumer that follows
+ * xiaozhi's message sequence (test/fixtures/xiaozhi-consumer.ts) against the real Worker and agent object, with
+ * providers on real WebSockets (SDK servers and raw JSON-RPC ones). Providers that behave like mcp_pipe in
+ * processes of their own, under wrangler dev, are in test/e2e/xiaozhi-endpoint.test.ts.
+ */
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
+import { env, exports } from "cloudflare:workers";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { mintToken } from "../../../src/sources/dial-in/endpoint-token";
+import { consumerUrlOf, sanitizeToolName, XiaozhiConsumer } from "../../fixtures/xiaozhi-consumer";
+import { call, newSessionId } from "../../support/api";
+import { waitFor } from "../../support/wait";
+import { WebSocketServerSideTransport } from "../../support/websocket-transport";
+
+const bindings = env as unknown as { CONSOLE_TOKEN: string; CONSOLE_AGENT_MD5: string; FOREIGN_CONSOLE_TOKEN: string };
+const cleanup: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const close of cleanup.splice(0)) await Promise.resolve(close()).catch(() => undefined);
+});
+
+async function mint(agentId: string, provider?: string): Promise<{ url: string; consumer_url: string; token: string }> {
+  const response = await call(`/api/v1/mcp/agents/${encodeURIComponent(agentId)}/endpoint`, { body: provider ? { provider } : {} });
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+  return response.body.endpoint;
+}
+
+/** Opens a WebSocket to `url` through the Worker (workerd's upgrade by fetch). */
+async function open(url: string): Promise<WebSocket> {
+  const response = await exports.default.fetch(new Request(url.replace(/^ws/, "http"), { headers: { upgrade: "websocket" } }));
+  if (!response.webSocket) throw new Error(`no websocket: ${response.status} ${await response.text()}`);
+  response.webSocket.accept();
+  return response.webSocket;
+}
+
+/** xiaozhi-esp32-server's consumer, dialling what it makes of the configured `mcp_endpoint`. */
+async function consumer(mcpEndpoint: string): Promise<XiaozhiConsumer> {
+  const url = consumerUrlOf(mcpEndpoint);
+  if (!url) throw new Error(`xiaozhi-esp32-server refuses ${mcpEndpoint}`);
+  const client = new XiaozhiConsumer(await open(url), 5_000);
+  cleanup.push(() => client.close());
+  return client;
+}
+
+/** A provider that is a real SDK MCP server, dialled in like mcp_pipe does it. */
+async function sdkProvider(url: string, name: string, register: (server: McpServer) => void) {
+  const server = new McpServer({ name, version: "1.0.0" }, { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
+  register(server);
+  const response = await exports.default.fetch(new Request(url.replace(/^ws/, "http"), { headers: { upgrade: "websocket" } }));
+  await server.connect(new WebSocketServerSideTransport(response.webSocket!));
+  cleanup.push(() => server.close());
+  return { server, ws: response.webSocket! };
+}
+
+/** A provider written against the wire, for tool sets the SDK would not build. */
+async function rawProvider(url: string, tools: { name: string; description?: string }[], answer: (name: string, args: unknown) => unknown = (name, args) => ({ content: [{ type: "text", text: `${name} ${JSON.stringify(args)}` }] })) {
+  const ws = await open(url);
+  ws.addEventListener("message", async (event) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; method?: string; params?: { name: string; arguments: unknown } };
+    if (message.id === undefined) return;
+    const respond = (result: unknown) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ jsonrpc: "2.0", id: message.id, result }));
+    if (message.method === "initialize") respond({ protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "raw", version: "1" } });
+    else if (message.method === "tools/list") respond({ tools: tools.map((tool) => ({ name: tool.name, description: tool.description ?? tool.name, inputSchema: { type: "object" } })) });
+    else if (message.method === "ping") respond({});
+    else if (message.method === "tools/call") respond(await answer(message.params!.name, message.params!.arguments));
+  });
+  cleanup.push(() => ws.close());
+  return ws;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitForProviders(agentId: string, count: number) {
+  await waitFor(
+    async () => {
+      const listed = (await call(`/api/v1/mcp/agents/${encodeURIComponent(agentId)}/providers`)).body.providers as { phase: string }[];
+      return listed.length === count && listed.every((provider) => provider.phase === "ready") ? true : undefined;
+    },
+    5000,
+    `${count} providers ready`,
+  );
+}
+
+describe("the consumer route (/mcp_endpoint/call/)", () => {
+  it("answers xiaozhi's pipelined handshake with the union of two providers, and routes calls with exact arguments", async () => {
+    const agent = newSessionId("agent");
+    const calc = await mint(agent, "calc");
+    const home = await mint(agent, "home");
+    await sdkProvider(calc.url, "Calculator", (server) =>
+      server.registerTool("calculator", { description: "Evaluates a python expression", inputSchema: { python_expression: z.string() } }, async ({ python_expression }) => ({
+        content: [{ type: "text", text: JSON.stringify({ success: true, result: python_expression.length }) }],
+      })),
+    );
+    await rawProvider(home.url, [{ name: "打开灯" }, { name: "lights.off" }], (name, args) => ({ content: [{ type: "text", text: `${name} ${JSON.stringify(args)}` }], structuredContent: { ran: name } }));
+    await waitForProviders(agent, 2);
+
+    // xiaozhi-esp32-server is configured with the provider URL (either one: both name the agent).
+    const client = await consumer(calc.url);
+    await client.handshake();
+    expect(client.serverInfo).toMatchObject({ name: "xiaozhi-mcp-service" });
+    expect([...client.tools.keys()].sort()).toEqual(["calc__calculator", "home__da_kai_deng", "home__lights_off"]);
+    for (const name of client.tools.keys()) expect(sanitizeToolName(name)).toBe(name); // passes xiaozhi's sanitizer unchanged
+
+    const args = { python_expression: "1+1", nested: { list: [1, "two", null, true], deep: { x: 1.5 } } };
+    const calculated = await client.call("calc__calculator", args);
+    expect(calculated.text).toBe('{"success":true,"result":3}'); // plain tool text, never an ActionResponse
+    expect(calculated.result).toEqual({ content: [{ type: "text", text: '{"success":true,"result":3}' }] });
+    const lights = await client.call("home__da_kai_deng", { room: "客厅" });
+    expect(lights.result).toEqual({ content: [{ type: "text", text: '打开灯 {"room":"客厅"}' }], structuredContent: { ran: "打开灯" } });
+
+    // Nothing but replies: every frame the consumer got answers one of its requests.
+    for (const frame of client.received) expect("result" in frame || "error" in frame).toBe(true);
+  });
+
+  it("pages tools/list with cursor, as the consumer follows nextCursor with id 2", async () => {
+    const agent = newSessionId("agent");
+    const { url } = await mint(agent, "many");
+    await rawProvider(url, Array.from({ length: 120 }, (_, i) => ({ name: `tool_${String(i).padStart(3, "0")}` })));
+    await waitForProviders(agent, 1);
+    const client = await consumer(url);
+    await client.handshake();
+    expect(client.tools.size).toBe(120);
+    const pages = client.received.filter((frame) => frame.id === 2);
+    expect(pages.map((frame) => frame.result.tools.length)).toEqual([50, 50, 20]); // xiaozhi_endpoint.page_size of the test config
+    expect(pages.map((frame) => frame.result.nextCursor)).toEqual(["50", "100", undefined]);
+  });
+
+  it("accepts reused and overlapping ids: every reply goes back with the id it answers", async () => {
+    const agent = newSessionId("agent");
+    const { url } = await mint(agent, "timing");
+    await rawProvider(url, [{ name: "slow" }, { name: "fast" }], async (name) => {
+      if (name === "slow") await sleep(300);
+      return { content: [{ type: "text", text: name }] };
+    });
+    await waitForProviders(agent, 1);
+    const client = await consumer(url);
+    await client.handshake();
+    // Calls restart at id 1 (reusing the handshake's ids); here two calls even share one id at once.
+    client.sendRaw(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "timing__slow", arguments: {} } }));
+    client.sendRaw(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "timing__fast", arguments: {} } }));
+    client.sendRaw(JSON.stringify({ jsonrpc: "2.0", id: "two", method: "tools/call", params: { name: "timing__fast", arguments: {} } }));
+    await waitFor(() => (client.received.filter((frame) => frame.result?.content).length >= 3 ? true : undefined), 5000, "three replies");
+    const replies = client.received.filter((frame) => frame.result?.content).map((frame) => [frame.id, frame.result.content[0].text]);
+    expect(replies).toEqual([
+      [1, "fast"],
+      ["two", "fast"],
+      [1, "slow"],
+    ]);
+  });
+
+  it("fails a call at once when its provider leaves mid-call; a consumer leaving cancels nothing for others", async () => {
+    const agent = newSessionId("agent");
+    const { url } = await mint(agent, "flaky");
+    let release: (() => void) | undefined;
+    const provider = await rawProvider(url, [{ name: "hold" }, { name: "echo" }], async (name, args) => {
+      if (name === "hold") await new Promise<void>((resolve) => (release = resolve));
+      return { content: [{ type: "text", text: `${name} ${JSON.stringify(args)}` }] };
+    });
+    await waitForProviders(agent, 1);
+    const first = await consumer(url);
+    const second = await consumer(url);
+    await Promise.all([first.handshake(), second.handshake()]);
+
+    // A consumer leaving: its call in flight is dropped, the other consumer's is answered.
+    const abandoned = first.call("flaky__hold", { who: "first" }).catch((error: Error) => error);
+    await waitFor(() => (release ? true : undefined), 5000, "the provider holds the call");
+    const releaseFirst = release!;
+    release = undefined;
+    first.close();
+    await first.closed;
+    const kept = second.call("flaky__hold", { who: "second" });
+    await waitFor(() => (release ? true : undefined), 5000, "second call held");
+    releaseFirst();
+    release!();
+    expect((await kept).text).toBe('hold {"who":"second"}');
+    expect(String(await abandoned)).toMatch(/closed/);
+
+    // The provider leaving mid-call: the call fails at once, not at the 1.5 s provider timeout.
+    const started = Date.now();
+    const pending = second.call("flaky__hold", { who: "again" }).catch((error: Error & { rpc?: unknown }) => error);
+    await waitFor(() => (release ? true : undefined), 5000, "third call held");
+    provider.close(1001, "going away");
+    const failed = (await pending) as Error & { rpc?: { code: number; data: { app_code: string } } };
+    expect(failed.rpc?.data.app_code).toBe("device_unavailable");
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it("keeps agents apart: a consumer sees and calls only its own agent's tools", async () => {
+    const [a, b] = [newSessionId("agent-a"), newSessionId("agent-b")];
+    const mintedA = await mint(a, "secret");
+    const mintedB = await mint(b, "public");
+    await rawProvider(mintedA.url, [{ name: "vault" }]);
+    await rawProvider(mintedB.url, [{ name: "weather" }]);
+    await waitForProviders(a, 1);
+    await waitForProviders(b, 1);
+    const client = await consumer(mintedB.url);
+    await client.handshake();
+    expect([...client.tools.keys()]).toEqual(["public__weather"]);
+    const refused = (await client.call("secret__vault", {}).catch((error: Error & { rpc?: unknown }) => error)) as Error & { rpc?: any };
+    expect(refused.rpc).toMatchObject({ code: -32602, data: { app_code: "tool_not_found" } });
+  });
+
+  it("answers frames that are not JSON-RPC with JSON-RPC errors, stays usable, and bounds calls in flight", async () => {
+    const agent = newSessionId("agent");
+    const { url } = await mint(agent, "bounded");
+    let release: (() => void) | undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    await rawProvider(url, [{ name: "wait" }], async () => {
+      await gate;
+      return { content: [{ type: "text", text: "done" }] };
+    });
+    await waitForProviders(agent, 1);
+    const client = await consumer(url);
+    await client.handshake();
+    const errors = () => client.received.filter((frame) => frame.error && frame.id === null);
+    for (const bad of ["not json", "[1,2]", '{"jsonrpc":"2.0","id":7}', `{"x":${"[".repeat(200)}${"]".repeat(200)}}`, "42"]) client.sendRaw(bad);
+    await waitFor(() => (errors().length >= 4 ? true : undefined), 5000, "error replies");
+    expect(client.received.some((frame) => frame.id === 7 && frame.error?.code === -32600)).toBe(true);
+    expect(errors().map((frame) => frame.error!.code)).toEqual(expect.arrayContaining([-32700, -32600]));
+    for (const frame of client.received.filter((frame) => frame.error)) expect(frame.error!.data.app_code).toBeDefined();
+    expect((await client.request("ping", {})).result).toEqual({});
+    expect((await client.request("resources/list", {})).error).toMatchObject({ code: -32601 });
+
+    // max_calls_in_flight is 4 in the test config: the fifth is answered at once with rate_limited.
+    const held = Array.from({ length: 4 }, () => client.call("bounded__wait", {}));
+    await sleep(100);
+    const fifth = (await client.call("bounded__wait", {}).catch((error: Error & { rpc?: unknown }) => error)) as Error & { rpc?: any };
+    expect(fifth.rpc).toMatchObject({ code: -32008, data: { app_code: "rate_limited" } });
+    release!();
+    expect((await Promise.all(held)).map((result) => result.text)).toEqual(["done", "done", "done", "done"]);
+  });
+
+  it("refuses forged, expired and malformed tokens with 1008, and a request that is no upgrade with 400", async () => {
+    const expired = await mintToken("test-endpoint-secret", { sub: "a", iat: 1, exp: 2 });
+    const forged = await mintToken("some-other-secret", { sub: "a", iat: 1, exp: 4_000_000_000 });
+    for (const [token, reason] of [
+      ["", /Missing token/],
+      [expired, /expired/],
+      [forged, /signature/],
+      ["zzzz", /console token/i],
+      [bindings.FOREIGN_CONSOLE_TOKEN, /console token/i],
+    ] as const) {
+      for (const role of ["mcp", "call"]) {
+        const ws = await open(`ws://service.test/mcp_endpoint/${role}/?token=${encodeURIComponent(token)}`);
+        const event = await new Promise<CloseEvent>((resolve) => ws.addEventListener("close", resolve));
+        expect(event.code, `${role} ${token}`).toBe(1008);
+        expect(event.reason).toMatch(reason);
+      }
+    }
+    expect((await call("/mcp_endpoint/call/?token=x", { token: null })).status).toBe(400);
+  });
+});
+
+describe("minted URLs", () => {
+  it("cannot be minted for ids a URL path cannot carry (`.`, `..`): such ids are refused wherever they enter", async () => {
+    const bound = await call(`/api/v1/mcp/sessions/${newSessionId()}/bind`, { body: { device_id: "d", agent_id: ".." } });
+    expect(bound.status).toBe(400);
+    expect(bound.body.error.message).toMatch(/only dots/);
+    expect((await call("/mcp?agent_id=.", { rawBody: "{}", headers: { "content-type": "application/json" } })).status).toBe(400);
+  });
+
+  it("always pass xiaozhi-esp32-server's check, and their /call/ form is the consumer route (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.stringMatching(/^[\w.:-]{1,40}$/).filter((agent) => !/^\.+$/.test(agent)),
+        fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/), { nil: undefined }),
+        async (agent, provider) => {
+          const minted = await mint(agent, provider);
+          const dialled = consumerUrlOf(minted.url);
+          expect(dialled, minted.url).toBe(minted.consumer_url);
+          const client = new XiaozhiConsumer(await open(dialled!), 5_000);
+          await client.handshake();
+          client.close();
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe("manager-console deployments (XIAOZHI_ENDPOINT_KEY)", () => {
+  it("accept the console's tokens (made by node:crypto) on /mcp/ and /call/, for the agent they name", async () => {
+    // What the console derives: ws://host/<prefix>/mcp/?token=<URL-encoded Base64>, the voice server the /call/ form.
+    const token = encodeURIComponent(bindings.CONSOLE_TOKEN);
+    await rawProvider(`ws://service.test/mcp_endpoint/mcp/?token=${token}`, [{ name: "calculator" }]);
+    await waitForProviders(bindings.CONSOLE_AGENT_MD5, 1);
+    const client = new XiaozhiConsumer(await open(`ws://service.test/mcp_endpoint/call/?token=${token}`), 5_000);
+    cleanup.push(() => client.close());
+    await client.handshake();
+    const [name] = client.tools.keys();
+    expect(name).toBe("raw__calculator"); // unnamed provider: its serverInfo name
+    expect((await client.call(name!, { python_expression: "2*3" })).text).toBe('calculator {"python_expression":"2*3"}');
+  });
+
+  it("answer the console's own tool listing (xz-mcp-broker: initialize, then initialized and tools/list with params null)", async () => {
+    const token = encodeURIComponent(bindings.CONSOLE_TOKEN);
+    const ws = await open(`ws://service.test/mcp_endpoint/call/?token=${token}`);
+    const frames: any[] = [];
+    ws.addEventListener("message", (event) => frames.push(JSON.parse(String(event.data))));
+    // AgentMcpAccessPointServiceImpl.getAgentMcpToolsList, as Jackson writes it (field order jsonrpc, method, params, id).
+    ws.send(JSON.stringify({ jsonrpc: "2.0", method: "initialize", params: { protocolVersion: "2024-11-05", capabilities: { roots: { listChanged: false }, sampling: {} }, clientInfo: { name: "xz-mcp-broker", version: "0.0.1" } }, id: 1 }));
+    await waitFor(() => (frames.some((frame) => frame.id === 1 && frame.result && !("error" in frame)) ? true : undefined), 5000, "initialize answered without an error key");
+    ws.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+    ws.send(JSON.stringify({ jsonrpc: "2.0", method: "tools/list", params: null, id: 2 }));
+    const listed = await waitFor(() => frames.find((frame) => frame.id === 2), 5000, "tools/list answered");
+    expect(Number.isInteger(listed.id)).toBe(true);
+    expect(Array.isArray(listed.result.tools)).toBe(true);
+    ws.close();
+  });
+
+  it("answer the health URL the console checks: 200 with `success` for the key, 401 without", async () => {
+    const healthy = await call("/mcp_endpoint/health?key=6a369b7f1bcf4d3e8d123ece38bb9627", { token: null });
+    expect(healthy.status).toBe(200);
+    expect(JSON.stringify(healthy.body)).toContain("success");
+    const wrong = await call("/mcp_endpoint/health?key=nope", { token: null });
+    expect(wrong.status).toBe(401);
+    expect(JSON.stringify(wrong.body)).not.toContain("success");
+  });
+});

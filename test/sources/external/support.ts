@@ -1,0 +1,47 @@
+/** Helpers of the external-server tests (run inside workerd). */
+import { env } from "cloudflare:workers";
+import { bind, call, newSessionId } from "../../support/api";
+
+/** The control endpoint of the Node fixtures (test/fixtures/upstream-servers.ts). */
+export function control(path: string, method = "POST"): Promise<Response> {
+  const base = (env as unknown as { UPSTREAM_CONTROL_URL: string }).UPSTREAM_CONTROL_URL;
+  return fetch(`${base}${path}`, { method, signal: AbortSignal.timeout(10_000) });
+}
+
+export async function stats(server: string): Promise<{ initialize: number; list: number; call: number; sessions: number }> {
+  return (await control(`/${server}/stats`, "GET")).json();
+}
+
+export interface Tool {
+  name: string;
+  description: string;
+  input_schema: Record<string, unknown>;
+  source: string;
+}
+
+export async function session(body: Record<string, unknown> = {}): Promise<string> {
+  const id = newSessionId("ext");
+  await bind(id, body);
+  return id;
+}
+
+export async function tools(sessionId: string): Promise<Tool[]> {
+  const response = await call(`/api/v1/mcp/tools?session_id=${sessionId}`);
+  if (response.status !== 200) throw new Error(`tools: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.tools;
+}
+
+export function execute(sessionId: string, tool: string, args: unknown = {}) {
+  return call(`/api/v1/mcp/tools/${encodeURIComponent(tool)}/execute`, { body: { session_id: sessionId, arguments: args } });
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
