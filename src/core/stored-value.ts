@@ -8,6 +8,7 @@
  * objects, never change loaded ones.
  */
 import type { z } from "zod";
+import type { KvStore } from "./host";
 
 export interface StoredValue<T> {
   load(): T | undefined;
@@ -16,7 +17,7 @@ export interface StoredValue<T> {
   forget(): void;
 }
 
-export function storedValue<T>(kv: SyncKvStorage, key: string, schema: z.ZodType<T>): StoredValue<T> {
+export function storedValue<T>(kv: KvStore, key: string, schema: z.ZodType<T>): StoredValue<T> {
   let copy: { value: T | undefined } | undefined;
   return {
     load() {

@@ -10,7 +10,7 @@ import { ExternalTools, REVALIDATE_MS } from "./external-tools";
 import { initialHealth } from "./health";
 import { parseServers } from "./server-config";
 import type { UpstreamTool } from "./upstream-client";
-import type { CallRequest, CatalogueReply, CatalogueRequest, UpstreamRpc, UpstreamStatus } from "../../../durable-objects/upstream-object";
+import type { CallRequest, CatalogueReply, CatalogueRequest, UpstreamRpc, UpstreamStatus } from "./upstream-rpc";
 
 const tool = (name: string): UpstreamTool => ({ name, description: name, inputSchema: { type: "object", properties: { n: { type: "integer" } } } });
 

@@ -16,7 +16,7 @@ import { nameExternalTools } from "./naming";
 import { toToolResult, type RawCallResult } from "./result-mapping";
 import { connectionDigest, isToolExposed, type ExternalServer } from "./server-config";
 import type { UpstreamTool } from "./upstream-client";
-import type { CatalogueReply, UpstreamRpc } from "../../../durable-objects/upstream-object";
+import type { CatalogueReply, UpstreamRpc } from "./upstream-rpc";
 
 /** Finds the upstream object of a server (by its configuration). */
 export type UpstreamDirectory = (server: ExternalServer) => Promise<UpstreamRpc>;

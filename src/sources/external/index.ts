@@ -9,7 +9,7 @@ import { log } from "../../observability/log";
 import type { ToolProvider } from "../../tools/tool-source";
 import { ExternalTools, type NameStore, type UpstreamDirectory } from "./external-tools";
 import { parseServers, upstreamObjectName, connectionDigest, type ExternalServer } from "./server-config";
-import type { UpstreamRpc, UpstreamStatus } from "../../../durable-objects/upstream-object";
+import type { UpstreamRpc, UpstreamStatus } from "./upstream-rpc";
 import { toolsVisible } from "./health";
 
 export interface ExternalServerState {
