@@ -16,11 +16,11 @@ export const deviceRoutes = new Hono<AppEnv>()
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new AppException(appError("invalid_request", "Expected a WebSocket upgrade (Upgrade: websocket)"));
     }
-    return relayToSession(c.env.SESSIONS, sessionId, c.req.raw);
+    return relayToSession(c.env.SESSIONS, sessionId, c.req.raw, { kind: "relay" });
   })
   .get("/sessions/:sessionId/device/events", async (c) => {
     const sessionId = parseInput(SessionId, c.req.param("sessionId"), "sessionId");
-    return relayToSession(c.env.SESSIONS, sessionId, c.req.raw);
+    return relayToSession(c.env.SESSIONS, sessionId, c.req.raw, { kind: "relay-events" });
   })
   .post("/sessions/:sessionId/messages", async (c) => {
     const session_id = parseInput(SessionId, c.req.param("sessionId"), "sessionId");

@@ -17,6 +17,7 @@ import { agentRpc } from "../sources/dial-in/agent-source";
 import { decryptConsoleToken } from "../sources/dial-in/console-token";
 import { verifyToken } from "../sources/dial-in/endpoint-token";
 import { AppException, appError, ok, type Result } from "../core/errors";
+import { forObject } from "../core/object-request";
 import { VERSION } from "../version";
 import type { AppEnv } from "./app-env";
 import { isAcceptedToken } from "./auth";
@@ -49,15 +50,12 @@ async function dialIn(c: Context<AppEnv>, role: "provider" | "consumer"): Promis
   }
   const credential = await resolveToken(c.env, c.req.query("token"));
   if (!credential.ok) return refuseSocket(credential.error.message);
-  const request = new Request(c.req.raw);
-  request.headers.set("x-agent-id", credential.value.agent_id);
-  request.headers.set("x-endpoint-role", role);
-  if (role === "provider") {
-    const name = credential.value.provider ?? c.req.query("name");
-    if (name !== undefined && !PROVIDER_NAME.test(name)) return refuseSocket("Invalid provider name");
-    request.headers.set("x-provider-name", name ?? "");
-  }
-  return agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, credential.value.agent_id).fetch(request);
+  const agent_id = credential.value.agent_id;
+  if (role === "consumer") return agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, agent_id).fetch(forObject(c.req.raw, { kind: "consumer", agent_id }));
+  const name = credential.value.provider ?? c.req.query("name");
+  if (name !== undefined && !PROVIDER_NAME.test(name)) return refuseSocket("Invalid provider name");
+  const call = { kind: "provider" as const, agent_id, provider: name ?? null };
+  return agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, agent_id).fetch(forObject(c.req.raw, call));
 }
 
 export const endpointRoutes = new Hono<AppEnv>()

@@ -7,7 +7,7 @@ import { Hono, type Context } from "hono";
 import { AppException, appError } from "../core/errors";
 import { AgentId, SessionId } from "../core/schemas";
 import { relayToSession } from "../session/session-directory";
-import { sharedSessionName } from "../../durable-objects/session-object";
+import { sharedSessionName } from "../session/session";
 import type { AppEnv } from "./app-env";
 import { checkDepth, parseInput } from "./request";
 
@@ -35,15 +35,13 @@ export const mcpRoutes = new Hono<AppEnv>()
   .all("/api/v1/mcp/sessions/:sessionId/mcp", async (c) => {
     checkOrigin(c);
     const sessionId = parseInput(SessionId, c.req.param("sessionId"), "sessionId");
-    return relayToSession(c.env.SESSIONS, sessionId, await checkedRequest(c));
+    return relayToSession(c.env.SESSIONS, sessionId, await checkedRequest(c), { kind: "mcp" });
   })
   .all("/mcp", async (c) => {
     checkOrigin(c);
     const agentId = c.req.query("agent_id");
     const agent = agentId === undefined ? "" : parseInput(AgentId, agentId, "agent_id");
-    const request = await checkedRequest(c);
-    request.headers.set("x-shared-agent", agent);
-    return relayToSession(c.env.SESSIONS, sharedSessionName(agent), request);
+    return relayToSession(c.env.SESSIONS, sharedSessionName(agent), await checkedRequest(c), { kind: "mcp", shared_agent: agent });
   });
 
 /** The request to pass on, its JSON-RPC body (if any) checked for nesting depth first. */

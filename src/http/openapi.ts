@@ -35,7 +35,7 @@
  *   responses are named after the operation (`<OperationId>Request` / `<OperationId>Response`).
  */
 import { z } from "zod";
-import type { ProviderStatus } from "../../durable-objects/agent-object";
+import type { ProviderStatus } from "../sources/dial-in/agent-rpc";
 import { ERROR_CODES, HTTP_STATUS, type ErrorCode } from "../core/errors";
 import {
   AgentId,

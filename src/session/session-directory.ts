@@ -4,13 +4,20 @@
  */
 import type { McpService } from "../core/service";
 import { loggedResult } from "../observability/tool-call-log";
-import type { SessionObject, SessionRpc } from "../../durable-objects/session-object";
+import { forObject, type ObjectRequest } from "../core/object-request";
+import type { SessionRpc } from "./session-rpc";
 
-type Sessions = DurableObjectNamespace<SessionObject>;
+/** The `SESSIONS` binding, as far as this module needs it. */
+type Sessions = { getByName(name: string): unknown };
 
-// The stub's generated Rpc types recurse without end over JSON values (TS2589); the object's own interface
-// is the same contract, stated once.
-const session = (namespace: Sessions, id: string) => namespace.getByName(id) as unknown as SessionRpc;
+/**
+ * The object of a session. The stub's generated Rpc types recurse without end over JSON values (TS2589); the
+ * object's own interface is the same contract, stated once (session-rpc.ts).
+ */
+export function sessionStub(namespace: Sessions, id: string): SessionRpc {
+  return namespace.getByName(id) as unknown as SessionRpc;
+}
+const session = sessionStub;
 
 /** @param requestId carried into the per-tool-call log line, to correlate it with the request's. */
 export function sessionDirectory(namespace: Sessions, requestId = ""): McpService {
@@ -25,9 +32,9 @@ export function sessionDirectory(namespace: Sessions, requestId = ""): McpServic
   };
 }
 
-/** Hands a relay attachment (WebSocket upgrade or SSE stream) to the session's object. */
-export function relayToSession(namespace: Sessions, sessionId: string, request: Request): Promise<Response> {
-  return session(namespace, sessionId).fetch(request);
+/** Hands a relay (WebSocket upgrade, SSE stream) or an MCP exchange to the session's object, saying which. */
+export function relayToSession(namespace: Sessions, sessionId: string, request: Request, call: ObjectRequest): Promise<Response> {
+  return session(namespace, sessionId).fetch(forObject(request, call));
 }
 
 /** Device frames relayed over HTTP were refused for their size: the call in flight they answer fails now. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { SessionRecord } from "./session-record";
 import { ok } from "../core/errors";
-import type { ToolProvider } from "../tools/tool-source";
+import type { Source } from "../tools/tool-source";
 import { SessionService, touchGranularityMs, type ToolCallEvent } from "./session-service";
 
-function harness(idleTtlMs = 60_000, providers: ToolProvider[] = []) {
+function harness(idleTtlMs = 60_000, providers: Source[] = []) {
   const observed: ToolCallEvent[] = [];
   let stored: SessionRecord | undefined;
   let saves = 0;
@@ -57,8 +57,8 @@ describe("SessionService activity", () => {
 });
 
 describe("SessionService execution", () => {
-  const echo: ToolProvider = {
-    source: "local",
+  const echo: Source = {
+    kind: "local",
     list: async () => [{ name: "local_echo", description: "", input_schema: { type: "object" }, source: "local" }],
     call: async (_name, args) => ok({ success: true, action: "response", result: JSON.stringify(args), response: JSON.stringify(args) }),
   };

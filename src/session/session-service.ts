@@ -5,7 +5,7 @@
 import { fail, ok, type ErrorCode, type Result } from "../core/errors";
 import type { BindSessionInput, ExecuteToolInput, RelayStatus, SessionView, ToolList, ToolResult, ToolSource } from "../core/schemas";
 import { Catalogue } from "../tools/catalogue";
-import type { ToolProvider } from "../tools/tool-source";
+import type { Source } from "../tools/tool-source";
 import type { SessionRecord, SessionStore } from "./session-record";
 
 /** One tool execution, as observability sees it: no arguments, no results, bounded labels. */
@@ -32,7 +32,7 @@ export interface SessionDeps {
   store: SessionStore;
   idleTtlMs: number;
   now: () => number;
-  providers: (record: SessionRecord) => readonly ToolProvider[];
+  providers: (record: SessionRecord) => readonly Source[];
   relayStatus: () => RelayStatus;
   /** Told of every execution after it ends (metrics); must not throw. The caller writes the log line. */
   onToolCall?: (event: ToolCallEvent) => void;

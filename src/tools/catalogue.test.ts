@@ -3,11 +3,11 @@ import { reqLlm } from "../core/actions";
 import { ok } from "../core/errors";
 import type { ToolDescriptor, ToolSource } from "../core/schemas";
 import { Catalogue } from "./catalogue";
-import type { ToolProvider } from "./tool-source";
+import type { Source } from "./tool-source";
 
-function provider(source: ToolSource, names: string[]): ToolProvider {
+function provider(source: ToolSource, names: string[]): Source {
   const tools: ToolDescriptor[] = names.map((name) => ({ name, description: name, input_schema: { type: "object" }, source }));
-  return { source, list: async () => tools, call: async (name) => ok(reqLlm(`${source}:${name}`)) };
+  return { kind: source, list: async () => tools, call: async (name) => ok(reqLlm(`${source}:${name}`)) };
 }
 
 describe("Catalogue", () => {

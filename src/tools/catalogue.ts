@@ -4,7 +4,7 @@
  */
 import { fail, type Result } from "../core/errors";
 import type { ToolDescriptor, ToolResult } from "../core/schemas";
-import type { ToolArgs, ToolProvider } from "./tool-source";
+import type { ToolArgs, Source } from "./tool-source";
 
 const SOURCE_ORDER = ["device", "local", "external", "provider"] as const;
 /**
@@ -16,19 +16,19 @@ const CLAIM_ORDER = ["local", "external", "provider", "device"] as const;
 export class Catalogue {
   private constructor(
     readonly tools: readonly ToolDescriptor[],
-    readonly owners: ReadonlyMap<string, ToolProvider>,
-    private readonly providers: readonly ToolProvider[],
+    readonly owners: ReadonlyMap<string, Source>,
+    private readonly providers: readonly Source[],
     private readonly allowed: ReadonlySet<string> | undefined,
   ) {}
 
   /** @param enabledTools allow-list of LLM names; empty means every tool. */
-  static async build(providers: readonly ToolProvider[], enabledTools: readonly string[] = []): Promise<Catalogue> {
+  static async build(providers: readonly Source[], enabledTools: readonly string[] = []): Promise<Catalogue> {
     const allowed = enabledTools.length > 0 ? new Set(enabledTools) : undefined;
-    const ordered = [...providers].sort((a, b) => SOURCE_ORDER.indexOf(a.source) - SOURCE_ORDER.indexOf(b.source));
+    const ordered = [...providers].sort((a, b) => SOURCE_ORDER.indexOf(a.kind) - SOURCE_ORDER.indexOf(b.kind));
     const lists = await Promise.all(ordered.map((provider) => provider.list()));
-    const owners = new Map<string, ToolProvider>();
+    const owners = new Map<string, Source>();
     const claimants = ordered.map((provider, index) => ({ provider, list: lists[index] ?? [] }));
-    claimants.sort((a, b) => CLAIM_ORDER.indexOf(a.provider.source) - CLAIM_ORDER.indexOf(b.provider.source));
+    claimants.sort((a, b) => CLAIM_ORDER.indexOf(a.provider.kind) - CLAIM_ORDER.indexOf(b.provider.kind));
     for (const { provider, list } of claimants) {
       for (const tool of list) {
         if (owners.has(tool.name) || (allowed && !allowed.has(tool.name))) continue;
@@ -53,7 +53,7 @@ export class Catalogue {
 
   /** The source that would run `name`, if any. */
   sourceOf(name: string): ToolDescriptor["source"] | undefined {
-    return (this.owners.get(name) ?? this.#claimant(name))?.source;
+    return (this.owners.get(name) ?? this.#claimant(name))?.kind;
   }
 
   async call(name: string, args: ToolArgs): Promise<Result<ToolResult>> {
@@ -62,7 +62,7 @@ export class Catalogue {
     return owner.call(name, args);
   }
 
-  #claimant(name: string): ToolProvider | undefined {
+  #claimant(name: string): Source | undefined {
     if (this.allowed && !this.allowed.has(name)) return undefined;
     return this.providers.find((provider) => provider.claims?.(name));
   }

@@ -1,14 +1,15 @@
 /**
  * The seam between the catalogue and each kind of tool: local, device and external sources all implement
- * {@link ToolProvider}; the catalogue merges them and routes calls without knowing what is behind them.
+ * {@link Source}; the catalogue merges them and routes calls without knowing what is behind them.
  */
 import type { Result } from "../core/errors";
 import type { ToolDescriptor, ToolResult, ToolSource } from "../core/schemas";
 
 export type ToolArgs = Record<string, ToolResult["result"]>;
 
-export interface ToolProvider {
-  readonly source: ToolSource;
+export interface Source {
+  /** Which source it is: the `source` of every tool it lists. */
+  readonly kind: ToolSource;
   /** The provider's tools, already named as the LLM sees them, in a stable order. */
   list(): Promise<ToolDescriptor[]>;
   /**

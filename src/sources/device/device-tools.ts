@@ -11,11 +11,11 @@ import type { NamingOptions, StoredNames } from "../../tools/naming";
 import type { PeerTool } from "../../tools/peer/jsonrpc";
 import type { PeerClient } from "../../tools/peer/peer-client";
 import { describePeerTool, namePeerTools, type PeerNaming } from "../../tools/peer/peer-names";
-import type { ToolArgs, ToolProvider } from "../../tools/tool-source";
+import type { ToolArgs, Source } from "../../tools/tool-source";
 import { deviceToolResult } from "./device-protocol";
 
-export class DeviceTools implements ToolProvider {
-  readonly source = "device" as const;
+export class DeviceTools implements Source {
+  readonly kind = "device" as const;
   /** The naming of the last tool list seen: stored lists are immutable, so identity is the cache key. */
   #naming: { tools: readonly PeerTool[]; naming: PeerNaming; descriptors: ToolDescriptor[] } | undefined;
 

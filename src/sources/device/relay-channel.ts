@@ -5,8 +5,9 @@
  * with `Last-Event-ID` misses nothing.
  */
 import { z } from "zod";
-import { closeQuietly, sendQuietly } from "../../core/websocket";
+import type { ObjectHost } from "../../core/host";
 import { storedValue, type StoredValue } from "../../core/stored-value";
+import { closeQuietly, sendQuietly } from "../../core/websocket";
 
 export const RelayRecord = z.object({
   channel: z.enum(["websocket", "sse"]),
@@ -41,10 +42,10 @@ export class RelayChannel {
   #stream: LiveStream | undefined;
 
   constructor(
-    private readonly ctx: DurableObjectState,
+    private readonly host: Pick<ObjectHost, "kv" | "sockets">,
     private readonly onStreamGone: (generation: number) => void,
   ) {
-    this.#record = storedValue(ctx.storage.kv, RELAY_KEY, RelayRecord);
+    this.#record = storedValue(host.kv, RELAY_KEY, RelayRecord);
   }
 
   current(): RelayRecord | undefined {
@@ -53,13 +54,13 @@ export class RelayChannel {
 
   isCurrentSocket(ws: WebSocket): boolean {
     const relay = this.current();
-    return relay?.channel === "websocket" && this.ctx.getTags(ws).includes(relayTag(relay.generation));
+    return relay?.channel === "websocket" && this.host.sockets.tags(ws).includes(relayTag(relay.generation));
   }
 
   /** Makes `ws` the relay of `generation`, closing any socket it replaces. */
   acceptSocket(ws: WebSocket, generation: number): void {
-    const previous = this.ctx.getWebSockets();
-    this.ctx.acceptWebSocket(ws, [relayTag(generation)]);
+    const previous = this.host.sockets.sockets();
+    this.host.sockets.accept(ws, [relayTag(generation)]);
     this.#record.save({ channel: "websocket", generation, seq: 0, outbox: [] });
     this.#closeStream();
     for (const old of previous) closeQuietly(old, 4001, "replaced by a new relay");
@@ -71,7 +72,7 @@ export class RelayChannel {
     const resume = lastEventId !== undefined && resumed?.channel === "sse" && resumed.generation === generation;
     const record: RelayRecord = resume && resumed ? resumed : { channel: "sse", generation, seq: 0, outbox: [] };
     this.#record.save(record);
-    for (const old of this.ctx.getWebSockets()) closeQuietly(old, 4001, "replaced by a new relay");
+    for (const old of this.host.sockets.sockets()) closeQuietly(old, 4001, "replaced by a new relay");
     this.#closeStream();
 
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
@@ -90,7 +91,7 @@ export class RelayChannel {
     const relay = this.current();
     if (!relay) return false;
     if (relay.channel === "websocket") {
-      const [socket] = this.ctx.getWebSockets(relayTag(relay.generation));
+      const [socket] = this.host.sockets.sockets(relayTag(relay.generation));
       return socket ? sendQuietly(socket, frame) : false;
     }
     const id = relay.seq + 1;
@@ -102,9 +103,9 @@ export class RelayChannel {
 
   /** Ends every relay of the session (unbind, expiry). */
   closeAll(code: number, reason: string): void {
-    for (const socket of this.ctx.getWebSockets()) closeQuietly(socket, code, reason);
+    for (const socket of this.host.sockets.sockets()) closeQuietly(socket, code, reason);
     this.#closeStream();
-    this.ctx.storage.kv.delete(RELAY_KEY);
+    this.host.kv.delete(RELAY_KEY);
     this.#record.forget();
   }
 

@@ -6,8 +6,8 @@ import { withDeadline } from "../../core/deadline";
 import { ok } from "../../core/errors";
 import { callOutcome, genericResult } from "../../tools/peer/jsonrpc";
 import type { ToolDescriptor } from "../../core/schemas";
-import type { ToolProvider } from "../../tools/tool-source";
-import type { AgentRpc } from "../../../durable-objects/agent-object";
+import type { Source } from "../../tools/tool-source";
+import type { AgentRpc } from "./agent-rpc";
 
 /** Listing is on the path of every LLM turn: an agent that does not answer quickly is skipped. */
 const LIST_TIMEOUT_MS = 2_000;
@@ -17,10 +17,10 @@ export function agentRpc(namespace: DurableObjectNamespace, agentId: string): Ag
   return namespace.getByName(agentId) as unknown as AgentRpc;
 }
 
-export function agentTools(namespace: DurableObjectNamespace, agentId: string, callTimeoutMs: number): ToolProvider {
+export function agentTools(namespace: DurableObjectNamespace, agentId: string, callTimeoutMs: number): Source {
   const agent = () => agentRpc(namespace, agentId);
   return {
-    source: "provider",
+    kind: "provider",
     list: async (): Promise<ToolDescriptor[]> => {
       const tools = await withDeadline(agent().tools(), LIST_TIMEOUT_MS, "agent");
       return tools.ok ? tools.value : [];

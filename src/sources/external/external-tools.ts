@@ -9,7 +9,7 @@ import { raceDeadline } from "../../core/deadline";
 import { fail, ok, type Result } from "../../core/errors";
 import type { ToolDescriptor, ToolResult } from "../../core/schemas";
 import { log } from "../../observability/log";
-import type { ToolArgs, ToolProvider } from "../../tools/tool-source";
+import type { ToolArgs, Source } from "../../tools/tool-source";
 import { compileArgumentCheck, type ArgumentCheck } from "./argument-validation";
 import type { NamingOptions, StoredNames } from "../../tools/naming";
 import { nameExternalTools } from "./naming";
@@ -56,8 +56,8 @@ const CALL_SLACK_MS = 500;
  */
 export const REVALIDATE_MS = 1_000;
 
-export class ExternalTools implements ToolProvider {
-  readonly source = "external" as const;
+export class ExternalTools implements Source {
+  readonly kind = "external" as const;
   readonly #known = new Map<string, KnownCatalogue>();
   #routes = new Map<string, Route>();
   /** The descriptors of the last naming, and the catalogue versions they were computed from. */

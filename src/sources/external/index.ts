@@ -6,7 +6,7 @@ import type { ServiceConfig } from "../../core/config";
 import { withDeadline } from "../../core/deadline";
 import type { AppError } from "../../core/errors";
 import { log } from "../../observability/log";
-import type { ToolProvider } from "../../tools/tool-source";
+import type { Source } from "../../tools/tool-source";
 import { ExternalTools, type NameStore, type UpstreamDirectory } from "./external-tools";
 import { parseServers, upstreamObjectName, connectionDigest, type ExternalServer } from "./server-config";
 import type { UpstreamRpc, UpstreamStatus } from "./upstream-rpc";

@@ -7,7 +7,7 @@ import { fail, ok, type Result } from "../../core/errors";
 import type { LocalToolsConfig } from "../../core/config";
 import type { ToolDescriptor, ToolResult } from "../../core/schemas";
 import { toInputSchema } from "../../tools/json-schema";
-import type { ToolArgs, ToolProvider } from "../../tools/tool-source";
+import type { ToolArgs, Source } from "../../tools/tool-source";
 
 export interface LocalToolsOptions {
   config: LocalToolsConfig;
@@ -24,8 +24,8 @@ interface LocalTool {
 
 const WEEKDAYS = ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"];
 
-export class LocalTools implements ToolProvider {
-  readonly source = "local" as const;
+export class LocalTools implements Source {
+  readonly kind = "local" as const;
   readonly #tools: LocalTool[];
   readonly #descriptors: ToolDescriptor[];
 

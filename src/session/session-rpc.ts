@@ -1,0 +1,20 @@
+/** The RPC surface of a session's object (durable-objects/session-object.ts), as the Worker and agents call it. */
+import type { Result } from "../core/errors";
+import type { BindSessionInput, ExecuteToolInput, FramesInput, FramesOutcome, SessionRef, SessionView, ToolList } from "../core/schemas";
+import type { ToolExecution } from "./session-service";
+
+export interface SessionRpc {
+  bind(input: BindSessionInput): Promise<Result<SessionView>>;
+  view(ref: SessionRef): Promise<Result<SessionView>>;
+  tools(ref: SessionRef): Promise<Result<ToolList>>;
+  /** The caller writes the `tool.call` log line of the returned `call` (observability/tool-call-log.ts). */
+  execute(input: ExecuteToolInput, requestId?: string): Promise<ToolExecution>;
+  unbind(ref: SessionRef): Promise<Result<{ session_id: string; deleted: true }>>;
+  frames(input: FramesInput): Promise<Result<FramesOutcome>>;
+  /** Relays (WebSocket, SSE) and the MCP endpoint; what the request is says its typed object request. */
+  fetch(request: Request): Promise<Response>;
+  /** Nudge from the agent object: its providers' tools changed, so MCP clients should list again. */
+  toolsChanged(): Promise<void>;
+  /** A device reply relayed over HTTP was over the body limit: fail the call it answers. */
+  oversizedFrame(limitBytes: number): Promise<void>;
+}

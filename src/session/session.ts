@@ -1,0 +1,253 @@
+/**
+ * One session, as its object runs it (durable-objects/session-object.ts): the bound context, the device
+ * behind the gateway's relay, the catalogue of every source (sources/registry.ts), the session's MCP endpoint,
+ * the agent it follows, and one alarm for two deadlines (the device handshake's, the idle expiry). Knows its
+ * host's ports, not Durable Objects; every method answers a Result or a Response, never throws.
+ */
+import type { ServiceConfig } from "../core/config";
+import { withDeadline } from "../core/deadline";
+import { appError, ok, type AppError, type Result } from "../core/errors";
+import type { ObjectHost } from "../core/host";
+import type { ObjectRequest } from "../core/object-request";
+import type { BindSessionInput, ExecuteToolInput, FramesInput, FramesOutcome, SessionView, ToolList } from "../core/schemas";
+import { storedValue } from "../core/stored-value";
+import { McpEndpoint } from "../mcp/mcp-endpoint";
+import { log } from "../observability/log";
+import { recordSessionEvent, recordToolCall } from "../observability/metrics";
+import { loggedResult } from "../observability/tool-call-log";
+import { DeviceRelay, type Vision } from "../sources/device/device-relay";
+import { agentRpc } from "../sources/dial-in/agent-source";
+import { sessionSources } from "../sources/registry";
+import { VERSION } from "../version";
+import { SessionRecord } from "./session-record";
+import { SessionService, type ToolExecution } from "./session-service";
+
+const RECORD_KEY = "session";
+const AGENT_RPC_TIMEOUT_MS = 2_000;
+
+/**
+ * The object behind `/mcp` (no session), one per agent: never a valid session id, so no gateway can bind it
+ * by accident.
+ */
+export function sharedSessionName(agentId: string): string {
+  return agentId === "" ? "@shared" : `@agent:${agentId}`;
+}
+
+interface Parts {
+  service: SessionService;
+  device: DeviceRelay;
+  mcp: McpEndpoint;
+}
+
+/** What a relay or MCP request is answered with: a Response, or why there is none. */
+export type Handled = { ok: true; response: Response } | { ok: false; error: AppError };
+
+export class Session {
+  readonly #record;
+  #parts: Parts;
+  /** When the alarm is set for, as this instance last armed or read it; unknown after a fire or eviction. */
+  #armedAt: number | undefined;
+
+  constructor(
+    private readonly host: ObjectHost,
+    private readonly env: Env,
+    private readonly config: ServiceConfig,
+  ) {
+    this.#record = storedValue(host.kv, RECORD_KEY, SessionRecord);
+    this.#parts = this.#assemble();
+    this.#parts.device.reconcile();
+  }
+
+  #assemble(): Parts {
+    const { host, env, config } = this;
+    const device = new DeviceRelay({
+      host,
+      config,
+      sessionId: () => this.#sessionId(),
+      onToolsChanged: () => this.toolsChanged(),
+      onRelayEvent: (kind) => recordSessionEvent(host, env, this.#sessionId(), kind),
+    });
+    const sources = sessionSources({ config, env, host, device });
+    const service = new SessionService({
+      store: this.#record,
+      idleTtlMs: config.sessions.idle_ttl_seconds * 1000,
+      now: Date.now,
+      providers: sources,
+      relayStatus: () => device.client.status(),
+      // The metrics of every tool execution; its log line is the caller's (observability/tool-call-log.ts).
+      onToolCall: (event) => recordToolCall(env, event, (promise) => host.waitUntil(promise)),
+    });
+    const mcp = new McpEndpoint(
+      {
+        tools: () => service.tools(),
+        execute: async (tool_name, args) => loggedResult(await service.execute({ session_id: this.#sessionId(), tool_name, arguments: args })),
+      },
+      { name: "xiaozhi-mcp-service", version: VERSION },
+    );
+    return { service, device, mcp };
+  }
+
+  async bind(input: BindSessionInput): Promise<Result<SessionView>> {
+    const { service, device } = this.#parts;
+    const previous = service.record();
+    // Another device on the same session id must never reach its predecessor's tools.
+    if (previous.ok && previous.value.device_id !== input.device_id) device.forget();
+    const view = await service.bind(input);
+    recordSessionEvent(this.host, this.env, input.session_id, "bound");
+    await this.#follow(previous.ok ? previous.value.agent_id : "", input.agent_id, input.session_id);
+    const bound = service.record();
+    // The device learns a new vision endpoint only through initialize: sent again when (and only when) it changed.
+    if (bound.ok && (!previous.ok || previous.value.vision_url !== bound.value.vision_url || previous.value.token !== bound.value.token)) {
+      device.rebound(visionOf(bound.value));
+    }
+    await this.#rearm();
+    return previous.ok || !view.ok ? view : service.view();
+  }
+
+  view(): Promise<Result<SessionView>> {
+    return this.#parts.service.view();
+  }
+
+  tools(): Promise<Result<ToolList>> {
+    return this.#parts.service.tools();
+  }
+
+  execute(input: ExecuteToolInput, requestId = ""): Promise<ToolExecution> {
+    return this.#parts.service.execute(input, requestId);
+  }
+
+  async unbind(sessionId: string): Promise<Result<{ session_id: string; deleted: true }>> {
+    const record = this.#parts.service.record();
+    if (!record.ok) return record;
+    await this.#destroy("unbound");
+    return ok({ session_id: sessionId, deleted: true });
+  }
+
+  /** Device frames relayed over HTTP: each is handled exactly as if it came over the relay WebSocket. */
+  async frames(input: FramesInput): Promise<Result<FramesOutcome>> {
+    const record = this.#parts.service.record();
+    if (!record.ok) return record;
+    let accepted = 0;
+    for (const frame of input.frames) if (this.#parts.device.intake(typeof frame === "string" ? frame : JSON.stringify(frame))) accepted += 1;
+    await this.#rearm();
+    return ok({ success: true, result: { accepted, dropped: input.frames.length - accepted } });
+  }
+
+  oversizedFrame(limitBytes: number): void {
+    this.#parts.device.oversized(limitBytes);
+  }
+
+  /** The catalogue changed (device handshake, relay gone, an agent's providers): MCP clients list again. */
+  toolsChanged(): void {
+    void this.#parts.mcp.toolsChanged();
+  }
+
+  /** A relay attaching (WebSocket or SSE), or an MCP exchange with the session's (or the shared) endpoint. */
+  async handle(request: Request, call: ObjectRequest): Promise<Handled> {
+    if (call.kind === "mcp" && call.shared_agent !== undefined) await this.#bindShared(call.shared_agent);
+    const record = this.#parts.service.record();
+    if (!record.ok) return record;
+    const { device, mcp } = this.#parts;
+    if (call.kind === "mcp") return { ok: true, response: await mcp.handle(request) };
+    if (call.kind === "relay-events") {
+      const stream = device.openStream(parseEventId(request.headers.get("last-event-id")), visionOf(record.value));
+      await this.#rearm();
+      return { ok: true, response: new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } }) };
+    }
+    if (call.kind !== "relay") return { ok: false, error: appError("route_not_found", "Not a session endpoint") };
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return { ok: false, error: appError("invalid_request", "Expected a WebSocket upgrade (Upgrade: websocket)") };
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    device.attachSocket(server, visionOf(record.value));
+    await this.#rearm();
+    return { ok: true, response: new Response(null, { status: 101, webSocket: client }) };
+  }
+
+  async socketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (this.#parts.device.socketMessage(ws, message)) await this.#rearm();
+  }
+
+  socketClosed(ws: WebSocket, reason: string): void {
+    this.#parts.device.socketClosed(ws, reason);
+  }
+
+  /** One alarm serves two deadlines: the device handshake's, and the session's idle expiry. */
+  async alarm(): Promise<void> {
+    this.#armedAt = undefined;
+    const { service, device } = this.#parts;
+    const record = service.record();
+    if (!record.ok) return;
+    device.client.expireHandshake();
+    const idle = Date.now() >= service.expiresAtMs(record.value);
+    if (idle && !device.client.state().attached) {
+      log("info", "session.expired", { session_id: record.value.session_id });
+      await this.#destroy("expired");
+      return;
+    }
+    // An attached relay keeps the session alive: its conversation is still going.
+    if (idle) service.touch();
+    await this.#rearm();
+  }
+
+  async #rearm(): Promise<void> {
+    const { service, device } = this.#parts;
+    const record = service.record();
+    if (!record.ok) return;
+    const deadlines = [service.expiresAtMs(record.value), device.client.handshakeDeadline()].filter((t): t is number => t !== undefined);
+    const next = Math.min(...deadlines);
+    // Activity only moves the idle deadline later, and alarm() re-checks every deadline and re-arms, so an
+    // alarm still due before `next` is kept: no alarm write on every call and every device frame. The time
+    // this instance armed spares even the read (alarm() forgets it: a fired alarm is gone).
+    const keeps = (armed: number | null | undefined): armed is number => armed != null && armed > Date.now() && armed <= next;
+    if (keeps(this.#armedAt)) return;
+    const current = await this.host.alarm.get();
+    if (keeps(current)) {
+      this.#armedAt = current;
+      return;
+    }
+    await this.host.alarm.set(next);
+    this.#armedAt = next;
+  }
+
+  /** The shared endpoint is a session without a device, bound on first use and kept alive by use. */
+  async #bindShared(agentId: string): Promise<void> {
+    if (this.#parts.service.record().ok) return;
+    await this.bind({ session_id: sharedSessionName(agentId), device_id: "mcp-shared", client_id: "", enabled_tools: [], agent_id: agentId });
+  }
+
+  /** Keeps the agent's subscriber list right, so its provider changes reach this session's MCP clients. */
+  async #follow(previousAgent: string, agent: string, sessionId: string): Promise<void> {
+    if (previousAgent === agent) return;
+    const agents = this.env.AGENTS as unknown as DurableObjectNamespace;
+    if (previousAgent !== "") await withDeadline(agentRpc(agents, previousAgent).unsubscribe(sessionId), AGENT_RPC_TIMEOUT_MS, "agent");
+    if (agent !== "") await withDeadline(agentRpc(agents, agent).subscribe(sessionId), AGENT_RPC_TIMEOUT_MS, "agent");
+  }
+
+  /** Ends the session: relays and MCP sessions closed, storage wiped, the object as new. */
+  async #destroy(reason: string): Promise<void> {
+    recordSessionEvent(this.host, this.env, this.#sessionId(), "ended");
+    const record = this.#parts.service.record();
+    if (record.ok) await this.#follow(record.value.agent_id, "", record.value.session_id);
+    this.#parts.device.close(reason);
+    await this.#parts.mcp.closeAll();
+    await this.host.deleteAll();
+    this.#armedAt = undefined;
+    this.#record.forget();
+    // Every part kept copies of what storage held: start again from the empty storage.
+    this.#parts = this.#assemble();
+  }
+
+  #sessionId(): string {
+    return this.#record.load()?.session_id ?? "";
+  }
+}
+
+function visionOf(record: SessionRecord): Vision {
+  return { url: record.vision_url, token: record.token };
+}
+
+function parseEventId(header: string | null): number | undefined {
+  const id = Number(header);
+  return header !== null && Number.isInteger(id) && id >= 0 ? id : undefined;
+}
