@@ -72,7 +72,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/sources/external/**", "test/e2e/**", "test/**/*.configured.test.ts"],
+          exclude: ["test/sources/external/**", "test/e2e/**", "test/**/*.configured.test.ts", "test/client/package.test.ts"],
           testTimeout: 20_000,
         },
       },
@@ -155,6 +155,10 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 30_000,
         },
+      },
+      {
+        // The client as a package: packed, installed into a fresh project, imported by Node, type-checked.
+        test: { name: "package", include: ["test/client/package.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 180_000 },
       },
       {
         // End to end against a real `wrangler dev` (the production runtime rules: no code generation).
