@@ -3,8 +3,6 @@ import type { ContentItem, ToolResult } from "./schemas";
 
 type Json = ToolResult["result"];
 
-export const none = (): ToolResult => ({ success: true, action: "none", result: null });
-
 export const respond = (text: string): ToolResult => ({ success: true, action: "response", result: text, response: text });
 
 export const reqLlm = (text: string, content?: ContentItem[]): ToolResult =>

@@ -130,8 +130,11 @@ export const fail = <T = never>(code: ErrorCode, message: string, details?: unkn
   error: appError(code, message, details),
 });
 
-/** Unwraps a Result in an adapter, turning its error into an AppException. */
-export function unwrap<T>(result: Result<T>): T {
+/**
+ * Unwraps a Result in an adapter that must throw (a Hono handler, a tRPC procedure, an MCP request handler),
+ * turning its error into what that adapter throws: an {@link AppException} unless told otherwise.
+ */
+export function unwrap<T>(result: Result<T>, toThrown: (error: AppError) => unknown = (error) => new AppException(error)): T {
   if (result.ok) return result.value;
-  throw new AppException(result.error);
+  throw toThrown(result.error);
 }

@@ -13,7 +13,8 @@ import { AppException, appError } from "../core/errors";
 import { AgentId } from "../core/schemas";
 import type { AppEnv } from "./app-env";
 import { XIAOZHI_PREFIX } from "./endpoint-routes";
-import { parseInput, readJson, unwrapResult } from "./request";
+import { parseInput, readJson } from "./request";
+import { unwrap } from "../core/errors";
 
 export const MintEndpointBody = z.strictObject({
   /** Names the provider's tools `<provider>__<tool>`; without it the provider's serverInfo name is used. */
@@ -39,5 +40,5 @@ export const agentRoutes = new Hono<AppEnv>()
   })
   .get("/api/v1/mcp/agents/:agentId/providers", async (c) => {
     const agentId = parseInput(AgentId, c.req.param("agentId"), "agentId");
-    return c.json({ agent_id: agentId, providers: unwrapResult(await agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, agentId).providers()) });
+    return c.json({ agent_id: agentId, providers: unwrap(await agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, agentId).providers()) });
   });

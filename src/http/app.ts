@@ -8,7 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { appError, toAppError, AppException } from "../core/errors";
 import { configFromEnv } from "../core/env-config";
 import { log } from "../observability/log";
-import { observeRequest } from "../observability/request-log";
+import { observeRequest } from "./request-log";
 import { reportOversizedFrame, sessionDirectory } from "../session/session-directory";
 import { appRouter } from "../trpc/router";
 import { VERSION } from "../version";

@@ -8,7 +8,8 @@ import { AppException, appError } from "../core/errors";
 import { DeviceFramesBody, SessionId } from "../core/schemas";
 import { relayToSession } from "../session/session-directory";
 import type { AppEnv } from "./app-env";
-import { parseInput, readJson, unwrapResult } from "./request";
+import { parseInput, readJson } from "./request";
+import { unwrap } from "../core/errors";
 
 export const deviceRoutes = new Hono<AppEnv>()
   .get("/sessions/:sessionId/device", async (c) => {
@@ -26,5 +27,5 @@ export const deviceRoutes = new Hono<AppEnv>()
     const session_id = parseInput(SessionId, c.req.param("sessionId"), "sessionId");
     const body = parseInput(DeviceFramesBody, await readJson(c), "body");
     const frames = "frames" in body && Array.isArray(body.frames) ? body.frames : [body];
-    return c.json(unwrapResult(await c.get("service").handleDeviceFrames({ session_id, frames })));
+    return c.json(unwrap(await c.get("service").handleDeviceFrames({ session_id, frames })));
   });

@@ -5,11 +5,6 @@ import { AppException, appError, type Result } from "../core/errors";
 import { exceedsJsonDepth } from "../core/json-depth";
 import type { AppEnv } from "./app-env";
 
-export function unwrapResult<T>(result: Result<T>): T {
-  if (result.ok) return result.value;
-  throw new AppException(result.error);
-}
-
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;

@@ -12,7 +12,7 @@ import { Protocol } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import { ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { z } from "zod";
-import { appError, isErrorCode, jsonRpcErrorOf, type AppError, type ErrorCode, type Result } from "../core/errors";
+import { appError, isErrorCode, jsonRpcErrorOf, unwrap, type AppError, type ErrorCode, type Result } from "../core/errors";
 import type { ToolList, ToolResult } from "../core/schemas";
 import type { ToolArgs } from "../tools/tool-source";
 
@@ -99,7 +99,7 @@ export class McpEndpoint {
     });
     const connection = { server, transport };
     server.setRequestHandler(ListToolsRequestSchema, async () => {
-      const tools = unwrapMcp(await this.core.tools()).tools;
+      const tools = unwrap(await this.core.tools(), rpcFailure).tools;
       return { tools: tools.map((tool) => ({ name: tool.name, description: tool.description, inputSchema: { type: "object" as const, ...tool.input_schema } })) };
     });
     // Registered below the SDK Server's own tools/call wrapper, whose schema check answers a wrong type with a
@@ -149,11 +149,6 @@ export function toCallToolResult(result: ToolResult): CallToolResult {
     structuredContent: { ...result },
     isError: !result.success,
   };
-}
-
-function unwrapMcp<T>(result: Result<T>): T {
-  if (result.ok) return result.value;
-  throw rpcFailure(result.error);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ToolCallEvent } from "../session/session-service";
+import type { ToolCallEvent } from "./tool-call";
 import { VERSION } from "../version";
 import { toolCallDataPoint, writeToolCallPoint } from "./analytics";
 

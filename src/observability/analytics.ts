@@ -15,7 +15,7 @@
  *
  * @see https://developers.cloudflare.com/analytics/analytics-engine/get-started/
  */
-import type { ToolCallEvent } from "../session/session-service";
+import type { ToolCallEvent } from "./tool-call";
 import { VERSION } from "../version";
 
 /** Analytics Engine limits an index to 96 bytes. */

@@ -5,7 +5,7 @@
  *
  * Aggregation design, limits and the Analytics Engine schema: docs/operations.md.
  */
-import type { ToolCallEvent } from "../session/session-service";
+import type { ToolCallEvent } from "./tool-call";
 import { writeToolCallPoint } from "./analytics";
 import { withDeadline } from "../core/deadline";
 import { log } from "./log";

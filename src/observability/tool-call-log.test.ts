@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { fail, ok } from "../core/errors";
 import type { ToolResult } from "../core/schemas";
-import type { ToolCallEvent } from "../session/session-service";
+import type { ToolCallEvent } from "./tool-call";
 import { loggedResult } from "./tool-call-log";
 
 afterEach(() => vi.restoreAllMocks());

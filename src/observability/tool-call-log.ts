@@ -7,7 +7,7 @@
  * per REST call logs at all (under wrangler dev every logging invocation also feeds its local trace collector;
  * docs/benchmarks.md has the figures).
  */
-import type { ToolCallEvent, ToolExecution } from "../session/session-service";
+import type { ToolCallEvent, ToolExecution } from "./tool-call";
 import { ok, type Result } from "../core/errors";
 import type { ToolResult } from "../core/schemas";
 import { log } from "./log";

@@ -5,28 +5,12 @@
 import { fail, ok, type ErrorCode, type Result } from "../core/errors";
 import type { BindSessionInput, ExecuteToolInput, RelayStatus, SessionView, ToolList, ToolResult, ToolSource } from "../core/schemas";
 import { Catalogue } from "../tools/catalogue";
+import type { ToolCallEvent, ToolExecution } from "../observability/tool-call";
 import type { Source } from "../tools/tool-source";
 import type { SessionRecord, SessionStore } from "./session-record";
 
-/** One tool execution, as observability sees it: no arguments, no results, bounded labels. */
-export interface ToolCallEvent {
-  /** The HTTP request that caused the call ("" when it came another way, e.g. an MCP client). */
-  request_id: string;
-  session_id: string;
-  tool_name: string;
-  /** The source that owned the tool; "none" when no source did (unknown tool). */
-  source: ToolSource | "none";
-  /** "success", "tool_error" (ran and failed) or the AppError code (timeout, invalid_request, …). */
-  status: "success" | "tool_error" | ErrorCode;
-  duration_ms: number;
-}
 
-/**
- * What an execution returns: the result, and the call as observability sees it when a tool source was asked
- * (absent for an unknown session or a device mismatch). A superset of the plain result, so callers and
- * session objects of different versions stay compatible during a gradual rollout.
- */
-export type ToolExecution = Result<ToolResult> & { call?: ToolCallEvent };
+
 
 export interface SessionDeps {
   store: SessionStore;
@@ -162,3 +146,5 @@ export class SessionService {
     };
   }
 }
+
+export type { ToolCallEvent, ToolExecution };

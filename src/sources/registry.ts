@@ -6,13 +6,18 @@
 import type { ServiceConfig } from "../core/config";
 import type { ObjectHost } from "../core/host";
 import { storedValue } from "../core/stored-value";
-import type { SessionRecord } from "../session/session-record";
 import { StoredNames } from "../tools/naming";
 import type { Source } from "../tools/tool-source";
 import type { DeviceRelay } from "./device/device-relay";
 import { agentTools } from "./dial-in/agent-source";
 import { externalTools } from "./external";
 import { LocalTools } from "./local/local-tools";
+
+/** What a source needs to know of a bound session. */
+export interface SessionBinding {
+  /** The agent whose dial-in providers the session sees ("" = none). */
+  agent_id: string;
+}
 
 export interface SourceContext {
   config: ServiceConfig;
@@ -24,7 +29,7 @@ export interface SourceContext {
 
 /** A source's factory: built once per session object; `forSession` picks what a bound session uses. */
 interface SourceEntry {
-  create(context: SourceContext): (record: SessionRecord) => Source | undefined;
+  create(context: SourceContext): (binding: SessionBinding) => Source | undefined;
 }
 
 const REGISTRY: readonly SourceEntry[] = [
@@ -52,7 +57,7 @@ const REGISTRY: readonly SourceEntry[] = [
 ];
 
 /** The sources of one session object: call the result with a bound session's record. */
-export function sessionSources(context: SourceContext): (record: SessionRecord) => Source[] {
+export function sessionSources(context: SourceContext): (binding: SessionBinding) => Source[] {
   const pickers = REGISTRY.map((entry) => entry.create(context));
-  return (record) => pickers.map((pick) => pick(record)).filter((source): source is Source => source !== undefined);
+  return (binding) => pickers.map((pick) => pick(binding)).filter((source): source is Source => source !== undefined);
 }

@@ -4,7 +4,7 @@
  */
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
-import { AppException, isErrorCode, TRPC_CODE, type ErrorCode, type Result } from "../core/errors";
+import { AppException, isErrorCode, TRPC_CODE, unwrap, type AppError, type ErrorCode } from "../core/errors";
 import { BindSessionInput, ExecuteToolInput, HandleMessageInput, SessionRef } from "../core/schemas";
 import type { McpService } from "../core/service";
 
@@ -43,22 +43,19 @@ function appCodeOf(error: TRPCError): ErrorCode {
   }
 }
 
-/** Turns a core Result into the procedure's output, or a TRPCError that keeps the AppError as its cause. */
-function unwrap<T>(result: Result<T>): T {
-  if (result.ok) return result.value;
-  throw new TRPCError({ code: TRPC_CODE[result.error.code], message: result.error.message, cause: new AppException(result.error) });
-}
+/** A core error as the procedure throws it: a TRPCError that keeps the AppError as its cause. */
+const trpcError = (error: AppError) => new TRPCError({ code: TRPC_CODE[error.code], message: error.message, cause: new AppException(error) });
 
 export const appRouter = t.router({
-  bindSession: t.procedure.input(BindSessionInput).mutation(async ({ ctx, input }) => unwrap(await ctx.service.bindSession(input))),
-  getSession: t.procedure.input(SessionRef).query(async ({ ctx, input }) => unwrap(await ctx.service.getSession(input))),
-  unbindSession: t.procedure.input(SessionRef).mutation(async ({ ctx, input }) => unwrap(await ctx.service.unbindSession(input))),
-  getTools: t.procedure.input(SessionRef).query(async ({ ctx, input }) => unwrap(await ctx.service.getTools(input))),
-  executeTool: t.procedure.input(ExecuteToolInput).mutation(async ({ ctx, input }) => unwrap(await ctx.service.executeTool(input))),
+  bindSession: t.procedure.input(BindSessionInput).mutation(async ({ ctx, input }) => unwrap(await ctx.service.bindSession(input), trpcError)),
+  getSession: t.procedure.input(SessionRef).query(async ({ ctx, input }) => unwrap(await ctx.service.getSession(input), trpcError)),
+  unbindSession: t.procedure.input(SessionRef).mutation(async ({ ctx, input }) => unwrap(await ctx.service.unbindSession(input), trpcError)),
+  getTools: t.procedure.input(SessionRef).query(async ({ ctx, input }) => unwrap(await ctx.service.getTools(input), trpcError)),
+  executeTool: t.procedure.input(ExecuteToolInput).mutation(async ({ ctx, input }) => unwrap(await ctx.service.executeTool(input), trpcError)),
   /** Device frames for gateways without a relay WebSocket: one xiaozhi envelope, or `{session_id, frames}`. */
   handleXiaoZhiMessage: t.procedure.input(HandleMessageInput).mutation(async ({ ctx, input }) => {
     const { session_id, frames, ...frame } = input;
-    return unwrap(await ctx.service.handleDeviceFrames({ session_id, frames: frames ?? [{ session_id, ...frame }] }));
+    return unwrap(await ctx.service.handleDeviceFrames({ session_id, frames: frames ?? [{ session_id, ...frame }] }), trpcError);
   }),
 });
 

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { writeToolCallPoint } from "../../src/observability/analytics";
 import { recordToolCall } from "../../src/observability/metrics";
-import type { ToolCallEvent } from "../../src/session/session-service";
+import type { ToolCallEvent } from "../../src/observability/tool-call";
 import { scrapeUntil, value } from "./scrape";
 
 const event = (tool_name: string): ToolCallEvent => ({ request_id: "", session_id: "analytics-1", tool_name, source: "local", status: "success", duration_ms: 3 });

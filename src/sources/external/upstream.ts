@@ -19,6 +19,7 @@ import type { ServiceConfig } from "../../core/config";
 import { raceDeadline } from "../../core/deadline";
 import { fail, ok, type Result } from "../../core/errors";
 import type { ObjectHost } from "../../core/host";
+import { storedValue, type StoredValue } from "../../core/stored-value";
 import { log } from "../../observability/log";
 import { Health, initialHealth, isCoolingDown, recordFailure, recordSuccess, toolsVisible } from "./health";
 import type { RawCallResult } from "./result-mapping";
@@ -50,7 +51,10 @@ export class Upstream implements UpstreamRpc {
     private readonly host: ObjectHost,
     /** The service configuration, read when a request names a server (it says which servers exist). */
     private readonly config: () => Result<ServiceConfig>,
-  ) {}
+  ) {
+    this.#catalogue = storedValue(host.kv, KEY.catalogue, StoredCatalogue);
+    this.#health = storedValue(host.kv, KEY.health, Health);
+  }
 
   #server: ExternalServer | undefined;
   #conn: UpstreamConnection | undefined;
@@ -59,8 +63,9 @@ export class Upstream implements UpstreamRpc {
   #discoverAgain = false;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** Parsed copies of the stored catalogue (null = none stored) and health. */
-  #catalogueCopy: StoredCatalogue | null | undefined;
-  #healthCopy: Health | undefined;
+  // Storage is the truth (it survives eviction); stored values spare a read and a parse per request.
+  readonly #catalogue: StoredValue<StoredCatalogue>;
+  readonly #health: StoredValue<Health>;
 
   async catalogue(request: CatalogueRequest): Promise<Result<CatalogueReply>> {
     const server = await this.#bind(request);
@@ -366,33 +371,20 @@ export class Upstream implements UpstreamRpc {
 
   // ── storage ──────────────────────────────────────────────────────────────────────────────────────────
 
-  // Storage is the truth (it survives eviction); the parsed copies spare a read and a parse per request.
-  // Only this object writes these keys, so the copies cannot go stale.
-
   #loadCatalogue(): StoredCatalogue | undefined {
-    if (this.#catalogueCopy === undefined) {
-      const parsed = StoredCatalogue.safeParse(this.host.kv.get(KEY.catalogue));
-      this.#catalogueCopy = parsed.success ? parsed.data : null;
-    }
-    return this.#catalogueCopy ?? undefined;
+    return this.#catalogue.load();
   }
 
   #saveCatalogue(catalogue: StoredCatalogue): void {
-    this.host.kv.put(KEY.catalogue, catalogue);
-    this.#catalogueCopy = catalogue;
+    this.#catalogue.save(catalogue);
   }
 
   #loadHealth(): Health {
-    if (!this.#healthCopy) {
-      const parsed = Health.safeParse(this.host.kv.get(KEY.health));
-      this.#healthCopy = parsed.success ? parsed.data : initialHealth();
-    }
-    return this.#healthCopy;
+    return this.#health.load() ?? initialHealth();
   }
 
   #saveHealth(health: Health): void {
-    this.host.kv.put(KEY.health, health);
-    this.#healthCopy = health;
+    this.#health.save(health);
   }
 
   #reply(server: ExternalServer, stored: StoredCatalogue | undefined, knownVersion: number | undefined): CatalogueReply {

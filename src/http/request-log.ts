@@ -3,9 +3,9 @@
  * increment. Called by the outermost middleware after the response is ready.
  */
 import type { Context } from "hono";
-import type { AppEnv } from "../http/app-env";
-import { log } from "./log";
-import { recordHttpRequest } from "./metrics";
+import type { AppEnv } from "./app-env";
+import { log } from "../observability/log";
+import { recordHttpRequest } from "../observability/metrics";
 
 /**
  * Logs and counts one request. The route is the pattern of the handler that answered (`c.req.routePath`
