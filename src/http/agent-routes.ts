@@ -1,20 +1,17 @@
 /**
- * Dial-in tool providers (MCP 接入点): operators mint a provider URL for an agent; providers connect to it
- * over WebSocket and speak plain MCP (raw JSON-RPC). The provider's token is its credential, so the endpoint
- * itself needs no bearer header — a bad token still gets a WebSocket, closed at once with 1008 and a reason,
- * which is what WebSocket clients can actually show.
+ * Dial-in tool providers (MCP 接入点): operators mint a provider URL for an agent and read its providers'
+ * state. Providers and consumers connect to the minted URL (endpoint-routes.ts).
  */
-import { Hono } from "hono";
 import { z } from "zod";
+import { AppException, appError, unwrap } from "../core/errors";
+import { AgentId } from "../core/schemas";
 import { agentRpc } from "../sources/dial-in/agent-source";
+import { ProviderStatus } from "../sources/dial-in/agent-rpc";
 import { mintToken } from "../sources/dial-in/endpoint-token";
 import { consumerUrl, xiaozhiAcceptsEndpoint } from "../sources/dial-in/xiaozhi-url";
-import { AppException, appError } from "../core/errors";
-import { AgentId } from "../core/schemas";
-import type { AppEnv } from "./app-env";
+import { EXAMPLE_ENDPOINT_TOKEN } from "./examples";
 import { XIAOZHI_PREFIX } from "./endpoint-routes";
-import { parseInput, readJson } from "./request";
-import { unwrap } from "../core/errors";
+import { route } from "./openapi/spec";
 
 export const MintEndpointBody = z.strictObject({
   /** Names the provider's tools `<provider>__<tool>`; without it the provider's serverInfo name is used. */
@@ -22,23 +19,83 @@ export const MintEndpointBody = z.strictObject({
   ttl_seconds: z.int().min(60).max(365 * 24 * 3600).default(30 * 24 * 3600),
 });
 
-export const agentRoutes = new Hono<AppEnv>()
-  .post("/api/v1/mcp/agents/:agentId/endpoint", async (c) => {
-    const agentId = parseInput(AgentId, c.req.param("agentId"), "agentId");
-    const body = parseInput(MintEndpointBody, await readJson(c), "body");
-    const secret = c.env.MCP_ENDPOINT_SECRET;
-    if (!secret) throw new AppException(appError("config_invalid", "MCP_ENDPOINT_SECRET is not set: provider endpoints are disabled"));
-    const now = Math.floor(Date.now() / 1000);
-    const exp = now + body.ttl_seconds;
-    const token = await mintToken(secret, { sub: agentId, iat: now, exp, ...(body.provider ? { prv: body.provider } : {}) });
-    const origin = new URL(c.req.url);
-    const url = `${origin.protocol === "https:" ? "wss:" : "ws:"}//${origin.host}${XIAOZHI_PREFIX}/mcp/?token=${token}`;
-    const endpoint = { agent_id: agentId, provider: body.provider ?? null, url, consumer_url: consumerUrl(url), token, expires_at: new Date(exp * 1000).toISOString() };
-    // The token cannot spell `key` or `call`; the host can, and xiaozhi-esp32-server would then refuse the URL.
-    const warnings = xiaozhiAcceptsEndpoint(url) ? [] : [`xiaozhi-esp32-server refuses this URL: its host contains "key" or "call"`];
-    return c.json({ success: true, endpoint: warnings.length > 0 ? { ...endpoint, warnings } : endpoint });
-  })
-  .get("/api/v1/mcp/agents/:agentId/providers", async (c) => {
-    const agentId = parseInput(AgentId, c.req.param("agentId"), "agentId");
-    return c.json({ agent_id: agentId, providers: unwrap(await agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, agentId).providers()) });
-  });
+export const MintEndpointResponse = z.object({
+  success: z.literal(true),
+  endpoint: z.object({
+    agent_id: z.string(),
+    provider: z.string().nullable(),
+    url: z.string().describe("ws(s)://…/mcp_endpoint/mcp/?token=…: give it to the tool provider (mcp_pipe's MCP_ENDPOINT), or to xiaozhi-esp32-server as `mcp_endpoint`"),
+    consumer_url: z.string().describe("The same URL with /mcp/ replaced by /call/: what xiaozhi-esp32-server dials to use the agent's tools"),
+    token: z.string().describe("Lower-case hex: it can never spell `key` or `call`, which xiaozhi-esp32-server refuses"),
+    expires_at: z.string(),
+    warnings: z.array(z.string()).optional().describe("Present when xiaozhi-esp32-server would refuse the URL (its host contains key or call)"),
+  }),
+});
+
+export const ProviderList = z.object({ agent_id: z.string(), providers: z.array(ProviderStatus) });
+const AgentParams = z.object({ agentId: AgentId });
+
+export const agentRoutes = [
+  route(
+    {
+      method: "post",
+      path: "/api/v1/mcp/agents/{agentId}/endpoint",
+      operationId: "mintProviderEndpoint",
+      summary: "Mint the WebSocket URL a tool provider dials in with, for one agent",
+      description: "Sessions bound with this `agent_id` see the agent's provider tools. Needs `MCP_ENDPOINT_SECRET` (else `config_invalid`).",
+      tags: ["providers"],
+      params: AgentParams,
+      body: MintEndpointBody,
+      response: { description: "The endpoint", schema: MintEndpointResponse },
+      errors: [],
+      examples: {
+        params: { agentId: "agent-42" },
+        body: { provider: "calendar", ttl_seconds: 86_400 },
+        response: {
+          success: true,
+          endpoint: {
+            agent_id: "agent-42",
+            provider: "calendar",
+            url: `wss://mcp.example.com/mcp_endpoint/mcp/?token=${EXAMPLE_ENDPOINT_TOKEN}`,
+            consumer_url: `wss://mcp.example.com/mcp_endpoint/call/?token=${EXAMPLE_ENDPOINT_TOKEN}`,
+            token: EXAMPLE_ENDPOINT_TOKEN,
+            expires_at: "2026-11-26T08:00:00.000Z",
+          },
+        },
+      },
+    },
+    async (c, { params, body }) => {
+      const secret = c.env.MCP_ENDPOINT_SECRET;
+      if (!secret) throw new AppException(appError("config_invalid", "MCP_ENDPOINT_SECRET is not set: provider endpoints are disabled"));
+      const now = Math.floor(Date.now() / 1000);
+      const exp = now + body.ttl_seconds;
+      const token = await mintToken(secret, { sub: params.agentId, iat: now, exp, ...(body.provider ? { prv: body.provider } : {}) });
+      const origin = new URL(c.req.url);
+      const url = `${origin.protocol === "https:" ? "wss:" : "ws:"}//${origin.host}${XIAOZHI_PREFIX}/mcp/?token=${token}`;
+      const endpoint = { agent_id: params.agentId, provider: body.provider ?? null, url, consumer_url: consumerUrl(url), token, expires_at: new Date(exp * 1000).toISOString() };
+      // The token cannot spell `key` or `call`; the host can, and xiaozhi-esp32-server would then refuse the URL.
+      const warnings = xiaozhiAcceptsEndpoint(url) ? [] : [`xiaozhi-esp32-server refuses this URL: its host contains "key" or "call"`];
+      return { success: true as const, endpoint: warnings.length > 0 ? { ...endpoint, warnings } : endpoint };
+    },
+  ),
+  route(
+    {
+      method: "get",
+      path: "/api/v1/mcp/agents/{agentId}/providers",
+      operationId: "listProviders",
+      summary: "The agent's dial-in providers and their state",
+      tags: ["providers"],
+      params: AgentParams,
+      response: { description: "The providers", schema: ProviderList },
+      errors: [],
+      examples: {
+        params: { agentId: "agent-42" },
+        response: { agent_id: "agent-42", providers: [{ name: "calendar", attached: true, phase: "ready", tool_count: 3, responsive: true }] },
+      },
+    },
+    async (c, { params }) => ({
+      agent_id: params.agentId,
+      providers: unwrap(await agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, params.agentId).providers()),
+    }),
+  ),
+];

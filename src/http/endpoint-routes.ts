@@ -12,7 +12,8 @@
  * A refused token still gets its WebSocket, closed at once with 1008 and the reason, which is what WebSocket
  * clients can show; a request that is no upgrade at all gets 400.
  */
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { z } from "zod";
 import { agentRpc } from "../sources/dial-in/agent-source";
 import { decryptConsoleToken } from "../sources/dial-in/console-token";
 import { verifyToken } from "../sources/dial-in/endpoint-token";
@@ -21,6 +22,8 @@ import { forObject } from "../core/object-request";
 import { VERSION } from "../version";
 import type { AppEnv } from "./app-env";
 import { isAcceptedToken } from "./auth";
+import { EXAMPLE_ENDPOINT_TOKEN } from "./examples";
+import { route } from "./openapi/spec";
 
 export const ENDPOINT_PATH = "/api/v1/mcp/endpoint";
 export const XIAOZHI_PREFIX = "/mcp_endpoint";
@@ -58,19 +61,103 @@ async function dialIn(c: Context<AppEnv>, role: "provider" | "consumer"): Promis
   return agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, agent_id).fetch(forObject(c.req.raw, call));
 }
 
-export const endpointRoutes = new Hono<AppEnv>()
-  .get(ENDPOINT_PATH, (c) => dialIn(c, "provider"))
-  .get(`${XIAOZHI_PREFIX}/mcp/`, (c) => dialIn(c, "provider"))
-  .get(`${XIAOZHI_PREFIX}/mcp`, (c) => dialIn(c, "provider"))
-  .get(`${XIAOZHI_PREFIX}/call/`, (c) => dialIn(c, "consumer"))
-  .get(`${XIAOZHI_PREFIX}/call`, (c) => dialIn(c, "consumer"))
-  .get(`${XIAOZHI_PREFIX}/health`, async (c) => {
-    // The console checks for HTTP 200 and a body containing `success`; anything else is a failed check.
-    const key = c.env.XIAOZHI_ENDPOINT_KEY;
-    if (!key) throw new AppException(appError("route_not_found", "The manager-console endpoint is off: XIAOZHI_ENDPOINT_KEY is not set"));
-    if (!(await isAcceptedToken(c.req.query("key"), [key]))) throw new AppException(appError("unauthorized", "Missing or wrong key"));
-    return c.json({ jsonrpc: "2.0", id: null, error: null, result: { status: "success", service: "xiaozhi-mcp-service", version: VERSION } });
-  });
+/** The query of the provider routes. */
+const EndpointQuery = z.object({
+  token: z.string().describe("The minted endpoint token, or a manager-console token"),
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional().describe("Provider name, when the token names none"),
+});
+
+/** The provider URL's routes; a WebSocket route checks its token itself (a refusal is a 1008 close, not a 400). */
+const providerRoute = (path: `/${string}`, operationId: string, summary: string, description: string) =>
+  route(
+    {
+      method: "get",
+      path,
+      operationId,
+      summary,
+      description,
+      tags: ["providers"],
+      public: true,
+      query: EndpointQuery,
+      parse: { query: false },
+      response: { status: 101, description: "Switching Protocols: the provider's MCP WebSocket" },
+      errors: ["invalid_request"],
+      examples: { query: { token: EXAMPLE_ENDPOINT_TOKEN } },
+    },
+    (c) => dialIn(c, "provider"),
+  );
+
+const consumerRoute = (path: `/${string}`, operationId: string) =>
+  route(
+    {
+      method: "get",
+      path,
+      operationId,
+      summary: "Where a consumer (xiaozhi-esp32-server) uses an agent's tools (Upgrade: websocket), raw MCP JSON-RPC",
+      description:
+        "The provider URL with /mcp/ replaced by /call/, the same token. The service is the MCP server: initialize, " +
+        "tools/list (every provider of the agent, paged with cursor), tools/call (routed to the owning provider, its " +
+        "result as the tool gave it). Nothing but replies is sent. A refused token: the WebSocket closed with 1008.",
+      tags: ["providers"],
+      public: true,
+      query: z.object({ token: z.string().describe("The minted endpoint token, or a manager-console token") }),
+      parse: { query: false },
+      response: { status: 101, description: "Switching Protocols: the consumer's MCP WebSocket" },
+      errors: ["invalid_request"],
+      examples: { query: { token: EXAMPLE_ENDPOINT_TOKEN } },
+    },
+    (c) => dialIn(c, "consumer"),
+  );
+
+const PROVIDER_DESCRIPTION =
+  "The URL minted by POST /api/v1/mcp/agents/{agentId}/endpoint (mcp_pipe's MCP_ENDPOINT). Authenticated by the " +
+  "token alone: a minted one, or a manager-console token when XIAOZHI_ENDPOINT_KEY is set. A bad or expired " +
+  "token still gets the WebSocket, closed at once with 1008 and the reason, which is what WebSocket clients can show.";
+const PROVIDER_SUMMARY = "Where a tool provider connects (Upgrade: websocket), speaking plain MCP JSON-RPC";
+
+export const endpointRoutes = [
+  providerRoute(`${XIAOZHI_PREFIX}/mcp/`, "dialProviderEndpoint", PROVIDER_SUMMARY, PROVIDER_DESCRIPTION),
+  providerRoute(`${XIAOZHI_PREFIX}/mcp`, "dialProviderEndpointNoSlash", PROVIDER_SUMMARY, PROVIDER_DESCRIPTION),
+  consumerRoute(`${XIAOZHI_PREFIX}/call/`, "dialConsumerEndpoint"),
+  consumerRoute(`${XIAOZHI_PREFIX}/call`, "dialConsumerEndpointNoSlash"),
+  route(
+    {
+      method: "get",
+      path: `${XIAOZHI_PREFIX}/health`,
+      operationId: "consoleHealth",
+      summary: "The health URL xiaozhi's manager console is configured with (system parameter server.mcp_endpoint)",
+      description:
+        "With `XIAOZHI_ENDPOINT_KEY` set: 200 and a body containing `success` for the right key (what the console checks), " +
+        "401 otherwise; 404 when the console endpoint is off.",
+      tags: ["providers"],
+      public: true,
+      query: z.object({ key: z.string().describe("XIAOZHI_ENDPOINT_KEY") }),
+      parse: { query: false },
+      response: {
+        description: "The endpoint answers",
+        schema: z.object({ jsonrpc: z.literal("2.0"), id: z.null(), error: z.null(), result: z.object({ status: z.literal("success"), service: z.string(), version: z.string() }) }),
+      },
+      errors: ["unauthorized", "route_not_found"],
+      examples: {
+        query: { key: "6a369b7f1bcf4d3e8d123ece38bb9627" },
+        response: { jsonrpc: "2.0", id: null, error: null, result: { status: "success", service: "xiaozhi-mcp-service", version: "0.1.0" } },
+      },
+    },
+    async (c) => {
+      // The console checks for HTTP 200 and a body containing `success`; anything else is a failed check.
+      const key = c.env.XIAOZHI_ENDPOINT_KEY;
+      if (!key) throw new AppException(appError("route_not_found", "The manager-console endpoint is off: XIAOZHI_ENDPOINT_KEY is not set"));
+      if (!(await isAcceptedToken(c.req.query("key"), [key]))) throw new AppException(appError("unauthorized", "Missing or wrong key"));
+      return { jsonrpc: "2.0" as const, id: null, error: null, result: { status: "success" as const, service: "xiaozhi-mcp-service", version: VERSION } };
+    },
+  ),
+  providerRoute(
+    ENDPOINT_PATH as `/${string}`,
+    "dialProviderEndpointLegacy",
+    "The provider URL of earlier versions (Upgrade: websocket): still served, same as /mcp_endpoint/mcp/",
+    "Providers deployed with URLs minted before the /mcp_endpoint/ paths keep working.",
+  ),
+];
 
 /** 1008 = policy violation: the standard close code for a refused credential. */
 function refuseSocket(reason: string): Response {

@@ -7,7 +7,17 @@
  * A 401 carries `WWW-Authenticate: Bearer` (RFC 6750), which MCP clients look for.
  */
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
-import { HTTP_STATUS, jsonRpcErrorOf, TRPC_CODE, type AppError } from "../core/errors";
+import { z } from "zod";
+import { ERROR_CODES, HTTP_STATUS, jsonRpcErrorOf, TRPC_CODE, type AppError } from "../core/errors";
+
+export const ErrorObject = z.object({
+  code: z.enum(ERROR_CODES).describe("Stable machine-readable code; the HTTP status follows from it"),
+  message: z.string().describe("Human-readable; may change between versions"),
+  details: z.unknown().optional().describe("Optional structured details, e.g. zod issues"),
+});
+
+/** Every REST error: `{error:{code,message,details?}}`. */
+export const ErrorBody = z.object({ error: ErrorObject });
 
 export function errorResponse(error: AppError, path: string): Response {
   const status = HTTP_STATUS[error.code];

@@ -6,7 +6,7 @@
  * Counters and histograms come from the metrics Durable Object (durable: they survive isolate and object
  * recycling); `mcp_upstream_up` is read from the external servers' states at scrape time.
  */
-import { Hono } from "hono";
+import { z } from "zod";
 import { raceDeadline } from "../core/deadline";
 import { appError, AppException } from "../core/errors";
 import { configFromEnv } from "../core/env-config";
@@ -15,7 +15,7 @@ import { metricsStub } from "../observability/metrics";
 import type { MetricsSnapshot } from "../observability/metrics-model";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type ScrapeData } from "../observability/prometheus";
 import { externalServerStates, type ExternalServerState } from "../sources/external";
-import type { AppEnv } from "./app-env";
+import { route } from "./openapi/spec";
 import { bearerToken, isAcceptedToken, parseTokens } from "./auth";
 
 /** Prometheus' default scrape timeout is 10 s: answer (or fail) well before it. */
@@ -23,14 +23,36 @@ export const SNAPSHOT_DEADLINE_MS = 5_000;
 /** Upstream states get a shorter budget; a late answer only omits `mcp_upstream_up`. */
 export const UPSTREAM_DEADLINE_MS = 2_500;
 
-export const metricsRoutes = new Hono<AppEnv>().get("/metrics", async (c) => {
-  const accepted = [...parseTokens(c.env.MCP_SERVICE_TOKEN), ...parseTokens(c.env.METRICS_TOKEN)];
-  if (!(await isAcceptedToken(bearerToken(c.req.header("authorization")), accepted))) {
-    throw new AppException(appError("unauthorized", "Missing or invalid bearer token"));
-  }
-  const [snapshot, upstreams] = await Promise.all([readSnapshot(c.env), readUpstreams(c.env)]);
-  return c.body(renderPrometheus({ snapshot, upstreams }), 200, { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" });
-});
+export const metricsRoutes = [
+  route(
+    {
+      method: "get",
+      path: "/metrics",
+      operationId: "getMetrics",
+      summary: "Prometheus metrics (text exposition format)",
+      description:
+        "Bearer token: a service token or the separate `METRICS_TOKEN`, so a scraper never holds a token that can " +
+        "call tools. A scrape fails as a whole (5xx) rather than answer partial counters.",
+      tags: ["ops"],
+      response: { contentType: PROMETHEUS_CONTENT_TYPE, description: "The metrics", schema: z.string() },
+      errors: ["timeout"],
+      examples: {
+        response:
+          "# HELP mcp_upstream_up Whether an external MCP server is healthy (1) or not (0).\n" +
+          "# TYPE mcp_upstream_up gauge\n" +
+          'mcp_upstream_up{server="calculator"} 1\n',
+      },
+    },
+    async (c) => {
+      const accepted = [...parseTokens(c.env.MCP_SERVICE_TOKEN), ...parseTokens(c.env.METRICS_TOKEN)];
+      if (!(await isAcceptedToken(bearerToken(c.req.header("authorization")), accepted))) {
+        throw new AppException(appError("unauthorized", "Missing or invalid bearer token"));
+      }
+      const [snapshot, upstreams] = await Promise.all([readSnapshot(c.env), readUpstreams(c.env)]);
+      return c.body(renderPrometheus({ snapshot, upstreams }), 200, { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" });
+    },
+  ),
+];
 
 /**
  * A scrape without the durable counters fails as a whole: a partial answer would look like a counter reset

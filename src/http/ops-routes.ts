@@ -1,17 +1,36 @@
 /**
- * Operator routes: `/readyz` (public, outside /api) and `/api/v1/openapi.json` (behind the /api middleware:
- * bearer auth, config, body limit). Liveness (`/healthz`) stays in app.ts.
+ * Operator routes: `/healthz` (liveness) and `/readyz` (readiness), both public, outside /api.
  */
-import { Hono } from "hono";
+import { z } from "zod";
 import type { ServiceConfig } from "../core/config";
 import { raceDeadline } from "../core/deadline";
-import { appError, type Result } from "../core/errors";
 import { configFromEnv } from "../core/env-config";
+import { appError, type Result } from "../core/errors";
 import { log } from "../observability/log";
-import { externalServerStates, type ExternalServerState } from "../sources/external";
+import { ExternalServerState, externalConfigIssues, externalServerStates } from "../sources/external";
 import { VERSION } from "../version";
-import type { AppEnv } from "./app-env";
-import { openApiDocument, type ReadinessReport } from "./openapi";
+import { ErrorObject } from "./error-response";
+import { route } from "./openapi/spec";
+
+export const HealthReport = z.object({
+  status: z.enum(["ok", "degraded"]),
+  version: z.string(),
+  config_issues: z.array(ErrorObject),
+});
+export const UnhealthyReport = z.object({ status: z.literal("unhealthy"), version: z.string(), error: ErrorObject });
+
+/** `/readyz`: 200 with `ready`/`degraded`, 503 with `not_ready`. */
+export const ReadinessReport = z.object({
+  status: z.enum(["ready", "degraded", "not_ready"]),
+  version: z.string(),
+  checks: z.object({
+    config: z.object({ ok: z.boolean(), error: ErrorObject.optional() }),
+    external_servers: z.array(ExternalServerState),
+    /** Set when the external servers' states could not be read within the readiness deadline. */
+    external_servers_error: ErrorObject.optional(),
+  }),
+});
+export type ReadinessReport = z.infer<typeof ReadinessReport>;
 
 /**
  * How long readiness waits for the external servers' states. A probe (load balancer, deploy check) must get
@@ -22,14 +41,54 @@ export const READINESS_DEADLINE_MS = 2_500;
 /** States that make the service `degraded`: their tools are missing from every catalogue. */
 const DEGRADING_STATES: ReadonlySet<ExternalServerState["state"]> = new Set(["unhealthy", "misconfigured"]);
 
-export const opsRoutes = new Hono<AppEnv>()
-  .get("/readyz", async (c) => {
-    const config = configFromEnv(c.env);
-    const { status, body } = await assessReadiness(config, (valid) => externalServerStates(valid, c.env), READINESS_DEADLINE_MS);
-    if (body.status !== "ready") log("warn", "readiness", { status: body.status, request_id: c.get("requestId") });
-    return c.json(body, status);
-  })
-  .get("/api/v1/openapi.json", (c) => c.json(openApiDocument()));
+export const opsRoutes = [
+  route(
+    {
+      method: "get",
+      path: "/healthz",
+      operationId: "getHealth",
+      summary: "Liveness",
+      description: "200 while the configuration parses; `degraded` lists external-server configuration issues.",
+      tags: ["ops"],
+      public: true,
+      response: { description: "Alive", schema: HealthReport },
+      otherResponses: { 503: { description: "The configuration is invalid", schema: UnhealthyReport } },
+      errors: [],
+      examples: { response: { status: "ok", version: VERSION, config_issues: [] } },
+    },
+    async (c) => {
+      const config = configFromEnv(c.env);
+      if (!config.ok) return c.json({ status: "unhealthy", version: VERSION, error: config.error }, 503);
+      // A misconfigured external server is reported but does not make the service unhealthy: the rest still works.
+      const issues = externalConfigIssues(config.value);
+      return { status: issues.length > 0 ? ("degraded" as const) : ("ok" as const), version: VERSION, config_issues: issues };
+    },
+  ),
+  route(
+    {
+      method: "get",
+      path: "/readyz",
+      operationId: "getReadiness",
+      summary: "Readiness",
+      description:
+        "`ready`: configuration valid and every enabled external server healthy. `degraded` (still 200): an external " +
+        "server is unhealthy or misconfigured, or its state could not be read in time; local and device tools keep " +
+        "working. 503 `not_ready`: the configuration is invalid.",
+      tags: ["ops"],
+      public: true,
+      response: { description: "Ready or degraded", schema: ReadinessReport },
+      otherResponses: { 503: { description: "Not ready: the configuration is invalid", schema: ReadinessReport } },
+      errors: [],
+      examples: { response: { status: "ready", version: VERSION, checks: { config: { ok: true }, external_servers: [] } } },
+    },
+    async (c) => {
+      const config = configFromEnv(c.env);
+      const { status, body } = await assessReadiness(config, (valid) => externalServerStates(valid, c.env), READINESS_DEADLINE_MS);
+      if (body.status !== "ready") log("warn", "readiness", { status: body.status, request_id: c.get("requestId") });
+      return c.json(body, status);
+    },
+  ),
+];
 
 /**
  * Readiness from the configuration and the external servers, with a deadline on the latter. Pure apart

@@ -4,7 +4,8 @@
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ROUTES, type AnyRouteSpec } from "../../src/http/openapi";
+import type { AnyRouteSpec } from "../../src/http/openapi/spec";
+import { ROUTES } from "../../src/http/routes";
 import { BASE, TOKEN } from "../support/api";
 
 const route = (operationId: string): AnyRouteSpec => {

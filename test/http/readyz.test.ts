@@ -4,8 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { ExternalServerState } from "../../src/sources/external";
 import { configFromEnv } from "../../src/core/env-config";
 import { app } from "../../src/http/app";
-import { ReadinessReport } from "../../src/http/openapi";
-import { assessReadiness } from "../../src/http/ops-routes";
+import { assessReadiness, ReadinessReport } from "../../src/http/ops-routes";
 import { call } from "../support/api";
 
 const config = configFromEnv(env);

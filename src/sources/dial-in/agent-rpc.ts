@@ -2,19 +2,22 @@
  * The RPC surface of an agent's object (durable-objects/agent-object.ts), as sessions and the Worker call it.
  * Replies are Results: errors lose their fields across Durable Object RPC.
  */
+import { z } from "zod";
 import type { Result } from "../../core/errors";
 import type { ToolDescriptor } from "../../core/schemas";
 import type { PeerResponse } from "../../tools/peer/jsonrpc";
 import type { ToolArgs } from "../../tools/tool-source";
 
-export interface ProviderStatus {
-  name: string;
-  attached: boolean;
-  phase: string;
-  tool_count: number;
+/** What the API shows of one provider of an agent. */
+export const ProviderStatus = z.object({
+  name: z.string(),
+  attached: z.boolean(),
+  phase: z.string(),
+  tool_count: z.number().int(),
   /** False while the provider does not answer pings: its tools are hidden. */
-  responsive: boolean;
-}
+  responsive: z.boolean(),
+});
+export type ProviderStatus = z.infer<typeof ProviderStatus>;
 
 /** The RPC surface of an agent object, as sessions and the Worker call it. */
 export interface AgentRpc {

@@ -2,6 +2,7 @@
  * External MCP servers (issue 4) — the public surface used by the session Durable Object and the HTTP
  * layer. Design: docs/design/external-servers.md.
  */
+import { z } from "zod";
 import type { ServiceConfig } from "../../core/config";
 import { withDeadline } from "../../core/deadline";
 import type { AppError } from "../../core/errors";
@@ -12,23 +13,21 @@ import { parseServers, upstreamObjectName, connectionDigest, type ExternalServer
 import type { UpstreamRpc, UpstreamStatus } from "./upstream-rpc";
 import { toolsVisible } from "./health";
 
-export interface ExternalServerState {
-  name: string;
-  state: "starting" | "healthy" | "unhealthy" | "disabled" | "misconfigured";
-  transport: string;
-  tool_count: number;
-  last_error: string | null;
-  /** ISO time of the last successful discovery or call. */
-  last_success: string | null;
+/** What the API shows of one configured server (`/api/v1/mcp/servers`, `/readyz`). */
+export const ExternalServerState = z.object({
+  name: z.string(),
+  state: z.enum(["starting", "healthy", "unhealthy", "disabled", "misconfigured"]),
+  transport: z.string(),
+  tool_count: z.number().int().nonnegative(),
+  last_error: z.string().nullable(),
+  last_success: z.string().nullable().describe("ISO time of the last successful discovery or call"),
   // Optional so that hand-built states (tests, /readyz fixtures) stay valid; this module always sets them.
-  /** The server URL with credentials and query values masked. */
-  url?: string;
-  /** Whether its tools are offered to the LLM now (false once an unhealthy server's grace period is over). */
-  visible?: boolean;
-  consecutive_failures?: number;
-  /** ISO time of the next background retry of an unhealthy server. */
-  next_retry_at?: string | null;
-}
+  url: z.string().optional().describe("The server URL with credentials and query values masked"),
+  visible: z.boolean().optional().describe("Whether its tools are offered to the LLM now (false once an unhealthy server's grace period is over)"),
+  consecutive_failures: z.number().int().nonnegative().optional(),
+  next_retry_at: z.string().nullable().optional().describe("ISO time of the next background retry of an unhealthy server"),
+});
+export type ExternalServerState = z.infer<typeof ExternalServerState>;
 
 /** The tool provider of every configured external server, for one session's catalogue. */
 export function externalTools(config: ServiceConfig, env: Env, names: NameStore): ExternalTools {

@@ -7,9 +7,11 @@ import { Validator as JsonSchemaValidator, type Schema } from "@cfworker/json-sc
 import { Validator as OpenApiValidator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ERROR_CODES, HTTP_STATUS } from "../core/errors";
-import { ToolResult } from "../core/schemas";
-import { buildOpenApiDocument, defineRoute, errorStatuses, openApiDocument, ROUTES, type AnyRouteSpec } from "./openapi";
+import { ERROR_CODES, HTTP_STATUS } from "../../core/errors";
+import { ToolResult } from "../../core/schemas";
+import { openApiDocument, ROUTES } from "../routes";
+import { buildOpenApiDocument } from "./document";
+import { defineRoute, errorStatuses, type AnyRouteSpec } from "./spec";
 
 type JsonObject = Record<string, unknown>;
 
