@@ -1,7 +1,7 @@
 /**
  * What a hosting object (a Durable Object, in production) gives the plain modules that run inside it:
  * storage, its hibernatable WebSockets, its alarm, background work. The modules know these ports, never
- * Durable Objects; durable-objects/host.ts builds them from a `DurableObjectState`, and unit tests from Maps.
+ * Durable Objects; durable-objects/host.ts builds them from an object's state, and unit tests from Maps.
  */
 
 /** Synchronous key-value storage (SQLite-backed objects' `storage.kv`). */

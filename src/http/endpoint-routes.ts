@@ -68,11 +68,12 @@ const EndpointQuery = z.object({
 });
 
 /** The provider URL's routes; a WebSocket route checks its token itself (a refusal is a 1008 close, not a 400). */
-const providerRoute = (path: `/${string}`, operationId: string, summary: string, description: string) =>
+const providerRoute = (path: `/${string}`, operationId: string, summary: string, description: string, aliases: string[] = []) =>
   route(
     {
       method: "get",
       path,
+      aliases,
       operationId,
       summary,
       description,
@@ -87,17 +88,19 @@ const providerRoute = (path: `/${string}`, operationId: string, summary: string,
     (c) => dialIn(c, "provider"),
   );
 
-const consumerRoute = (path: `/${string}`, operationId: string) =>
+const consumerRoute = (path: `/${string}`, operationId: string, aliases: string[] = []) =>
   route(
     {
       method: "get",
       path,
+      aliases,
       operationId,
       summary: "Where a consumer (xiaozhi-esp32-server) uses an agent's tools (Upgrade: websocket), raw MCP JSON-RPC",
       description:
         "The provider URL with /mcp/ replaced by /call/, the same token. The service is the MCP server: initialize, " +
         "tools/list (every provider of the agent, paged with cursor), tools/call (routed to the owning provider, its " +
-        "result as the tool gave it). Nothing but replies is sent. A refused token: the WebSocket closed with 1008.",
+        "result as the tool gave it). Nothing but replies is sent. A refused token: the WebSocket closed with 1008. " +
+        "Also at /mcp_endpoint/call/ (the form xiaozhi-esp32-server dials).",
       tags: ["providers"],
       public: true,
       query: z.object({ token: z.string().describe("The minted endpoint token, or a manager-console token") }),
@@ -116,10 +119,9 @@ const PROVIDER_DESCRIPTION =
 const PROVIDER_SUMMARY = "Where a tool provider connects (Upgrade: websocket), speaking plain MCP JSON-RPC";
 
 export const endpointRoutes = [
-  providerRoute(`${XIAOZHI_PREFIX}/mcp/`, "dialProviderEndpoint", PROVIDER_SUMMARY, PROVIDER_DESCRIPTION),
-  providerRoute(`${XIAOZHI_PREFIX}/mcp`, "dialProviderEndpointNoSlash", PROVIDER_SUMMARY, PROVIDER_DESCRIPTION),
-  consumerRoute(`${XIAOZHI_PREFIX}/call/`, "dialConsumerEndpoint"),
-  consumerRoute(`${XIAOZHI_PREFIX}/call`, "dialConsumerEndpointNoSlash"),
+  // Served with and without the trailing slash (xiaozhi's URLs have it: `/mcp/?token=`, `/call/?token=`).
+  providerRoute(`${XIAOZHI_PREFIX}/mcp`, "dialProviderEndpoint", PROVIDER_SUMMARY, `${PROVIDER_DESCRIPTION} Also at ${XIAOZHI_PREFIX}/mcp/.`, [`${XIAOZHI_PREFIX}/mcp/`]),
+  consumerRoute(`${XIAOZHI_PREFIX}/call`, "dialConsumerEndpoint", [`${XIAOZHI_PREFIX}/call/`]),
   route(
     {
       method: "get",

@@ -107,7 +107,7 @@ function componentSchemas(named: Map<z.ZodType, string>, io: "input" | "output")
     ids.add(id);
     registry.add(schema, { id });
   }
-  const { schemas } = z.toJSONSchema(registry, { io, uri: (id) => `${COMPONENT_REF}${id}`, override: publishable });
+  const { schemas } = z.toJSONSchema(registry, { io, uri: (id) => `${COMPONENT_REF}${id}`, override: publishable(io) });
   const shared = schemas.__shared?.$defs ?? {};
   const out: Record<string, JsonSchema> = {};
   for (const [id, schema] of Object.entries(schemas)) {
@@ -120,7 +120,7 @@ function componentSchemas(named: Map<z.ZodType, string>, io: "input" | "output")
 
 /** A schema converted on its own (path and query parameters), with zod's `$defs` inlined. */
 function standalone(schema: z.ZodType, io: "input" | "output"): JsonSchema {
-  const { $schema: _dialect, $defs, ...rest } = z.toJSONSchema(schema, { io, override: publishable });
+  const { $schema: _dialect, $defs, ...rest } = z.toJSONSchema(schema, { io, override: publishable(io) });
   return inlineShared(rest, $defs ?? {}, "#/$defs/") as JsonSchema;
 }
 
@@ -132,18 +132,27 @@ function standalone(schema: z.ZodType, io: "input" | "output"): JsonSchema {
  * - Non-strict objects drop `additionalProperties:false`: a client must accept fields added later.
  *   Strict request bodies keep it, because the service refuses unknown keys there.
  */
-function publishable(ctx: { zodSchema: z.core.$ZodTypes; jsonSchema: JsonSchema }): void {
-  const def = ctx.zodSchema._zod.def;
-  if (isJsonValue(ctx.zodSchema)) {
-    for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as JsonObject)[key];
-    ctx.jsonSchema.description = "Any JSON value";
-    return;
-  }
-  if (def.type === "object" && def.catchall === undefined) delete ctx.jsonSchema.additionalProperties;
-  // zod bounds `.int()` by ±(2^53-1); that is JSON's safe range, not a rule of the API: leave it out.
-  if (ctx.jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete ctx.jsonSchema.minimum;
-  if (ctx.jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete ctx.jsonSchema.maximum;
-}
+const publishable =
+  (io: "input" | "output") =>
+  (ctx: { zodSchema: z.core.$ZodTypes; jsonSchema: JsonSchema }): void => {
+    const def = ctx.zodSchema._zod.def;
+    if (isJsonValue(ctx.zodSchema)) {
+      for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as JsonObject)[key];
+      ctx.jsonSchema.description = "Any JSON value";
+      return;
+    }
+    if (def.type === "object" && def.catchall === undefined) delete ctx.jsonSchema.additionalProperties;
+    // zod bounds `.int()` by ±(2^53-1); that is JSON's safe range, not a rule of the API: leave it out.
+    if (ctx.jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete ctx.jsonSchema.minimum;
+    if (ctx.jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete ctx.jsonSchema.maximum;
+    // A request field with a default may be left out. Generators read `default` as "always present"
+    // (openapi-typescript makes such a field required), so in requests the default is said in words.
+    if (io === "input" && "default" in ctx.jsonSchema) {
+      const { default: fallback, ...rest } = ctx.jsonSchema;
+      for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as JsonObject)[key];
+      Object.assign(ctx.jsonSchema, rest, { description: [rest.description, `Default: ${JSON.stringify(fallback)}.`].filter(Boolean).join(" ") });
+    }
+  };
 
 const JSON_MEMBERS = ["array", "boolean", "null", "number", "record", "string"].join();
 

@@ -110,6 +110,8 @@ export interface RouteSpec<
    * itself): mounted for every method once.
    */
   allMethods?: boolean;
+  /** Paths served by the same handler but not documented apart (the same path with a trailing slash). */
+  aliases?: readonly string[];
 }
 
 export type AnyRouteSpec = RouteSpec<z.ZodObject, z.ZodObject, z.ZodType, z.ZodType, z.ZodObject>;
@@ -188,7 +190,7 @@ export function mount(app: Hono<AppEnv>, definitions: readonly RouteDefinition[]
     if (spec.allMethods) everyMethod.add(path);
     const parse = { params: true, query: true, body: true, ...spec.parse };
     const methods = spec.allMethods ? ["ALL"] : [spec.method.toUpperCase()];
-    app.on(methods, path, async (c) => {
+    app.on(methods, [path, ...(spec.aliases ?? [])], async (c) => {
       const input = {
         params: spec.params && parse.params ? parseInput(spec.params, c.req.param(), "") : {},
         query: spec.query && parse.query ? parseInput(spec.query, c.req.query(), "") : {},
