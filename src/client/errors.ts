@@ -46,6 +46,10 @@ export class ServiceError extends Error {
 }
 
 /** Loose on purpose: a newer service may send codes this client does not know yet. */
+/**
+ * The service's error body (`ErrorBody` of src/http/error-response.ts), read leniently: a client must accept a
+ * code a newer service answers, so `code` is any string here and checked with `isErrorCode` after.
+ */
 const ErrorEnvelope = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
 });

@@ -13,7 +13,7 @@
  * Retries happen only on outages (network error, timeout, 5xx), never on a 4xx.
  */
 import { z } from "zod";
-import { ExecuteToolBody, SessionView, ToolList, ToolResult, type BindSessionInput, type ExecuteToolInput, type SessionRef } from "../core/schemas";
+import { BindSessionResponse, ExecuteToolBody, SessionView, ToolList, ToolResult, UnbindSessionResponse, type BindSessionInput, type ExecuteToolInput, type SessionRef } from "../core/schemas";
 import { errorFromBody, ServiceError } from "./errors";
 import { DEFAULT_RETRY, sleep as realSleep, withRetries, type RetryPolicy, type Sleep } from "./retry";
 
@@ -21,8 +21,6 @@ import { DEFAULT_RETRY, sleep as realSleep, withRetries, type RetryPolicy, type 
  * The envelopes of bind and unbind, read tolerantly (only what the client returns). Not imported from
  * src/http: that layer pulls in Worker-side modules, and this client also runs in Node gateways.
  */
-const BindAnswer = z.object({ session: SessionView });
-const UnbindAnswer = z.object({ session_id: z.string(), deleted: z.literal(true) });
 
 /** What callers pass: the inputs before defaults, as in the tRPC client. */
 export type BindSessionRequest = z.input<typeof BindSessionInput>;
@@ -89,7 +87,7 @@ export class GatewayClient {
   async bindSession(input: BindSessionRequest, options: CallOptions = {}): Promise<SessionView> {
     const { session_id, ...body } = input;
     const path = `/api/v1/mcp/sessions/${encodeURIComponent(session_id)}/bind`;
-    const response = await this.#call({ method: "POST", path, body, schema: BindAnswer, idempotent: true, timeoutMs: this.#timeoutMs }, options);
+    const response = await this.#call({ method: "POST", path, body, schema: BindSessionResponse, idempotent: true, timeoutMs: this.#timeoutMs }, options);
     return response.session;
   }
 
@@ -102,7 +100,7 @@ export class GatewayClient {
   async unbindSession(input: SessionRef, options: CallOptions = {}): Promise<UnbindResult> {
     const path = `/api/v1/mcp/sessions/${encodeURIComponent(input.session_id)}`;
     const { session_id, deleted } = await this.#call(
-      { method: "DELETE", path, schema: UnbindAnswer, idempotent: true, timeoutMs: this.#timeoutMs },
+      { method: "DELETE", path, schema: UnbindSessionResponse, idempotent: true, timeoutMs: this.#timeoutMs },
       options,
     );
     return { session_id, deleted };

@@ -118,6 +118,10 @@ export const SessionView = z.object({
 });
 export type SessionView = z.infer<typeof SessionView>;
 
+/** What REST answers a bind and an unbind (the typed client reads the same). */
+export const BindSessionResponse = z.object({ success: z.literal(true), session: SessionView });
+export const UnbindSessionResponse = z.object({ success: z.literal(true), session_id: z.string(), deleted: z.literal(true) });
+
 /**
  * Device frames relayed over HTTP: one xiaozhi envelope, or `{frames:[…]}`. Each frame is checked on its own
  * by the session (a bad one is counted and dropped), so only the outer shape is validated here.

@@ -4,13 +4,11 @@
  */
 import { z } from "zod";
 import { unwrap } from "../core/errors";
-import { BindSessionBody, ExecuteToolBody, SessionId, SessionView, ToolList, ToolName, ToolResult } from "../core/schemas";
+import { BindSessionBody, BindSessionResponse, ExecuteToolBody, SessionId, SessionView, ToolList, ToolName, ToolResult, UnbindSessionResponse } from "../core/schemas";
 import { EXAMPLE_BIND, EXAMPLE_EXECUTE, EXAMPLE_RESULT, EXAMPLE_SESSION, EXAMPLE_TOOL, EXAMPLE_VIEW } from "./examples";
 import { route } from "./openapi/spec";
 import { SessionParams } from "./request";
 
-export const BindSessionResponse = z.object({ success: z.literal(true), session: SessionView });
-export const UnbindSessionResponse = z.object({ success: z.literal(true), session_id: z.string(), deleted: z.literal(true) });
 const ToolParams = z.object({ toolName: ToolName.describe("The tool's LLM name, as listed by getTools") });
 const ToolsQuery = z.object({ session_id: SessionId });
 

@@ -6,6 +6,8 @@ import type { z } from "zod";
 import {
   BindSessionBody,
   BindSessionInput,
+  BindSessionResponse,
+  UnbindSessionResponse,
   DeviceFramesBody,
   ExecuteToolBody,
   ExecuteToolInput,
@@ -23,7 +25,6 @@ import { MintEndpointBody, MintEndpointResponse, ProviderList } from "../agent-r
 import { ErrorBody } from "../error-response";
 import { JsonRpcMessage } from "../mcp-routes";
 import { HealthReport, ReadinessReport, UnhealthyReport } from "../ops-routes";
-import { BindSessionResponse, UnbindSessionResponse } from "../rest";
 import { ServerList } from "../server-routes";
 import { TrpcErrorBody } from "../trpc-routes";
 
