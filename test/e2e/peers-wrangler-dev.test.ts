@@ -5,7 +5,7 @@
  * and started again on the same persisted state.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, Peer, Service, stopPeers, TOKEN } from "./support";
+import { eventually, fresh, Peer, Service, stopPeers, TOKEN } from "./support";
 
 const service = new Service({
   device: { call_timeout_ms: 10_000, list_timeout_ms: 5_000 },
@@ -17,9 +17,6 @@ afterAll(async () => {
   await stopPeers();
   await service.dispose();
 });
-
-let counter = 0;
-const fresh = (label: string) => `${label}-${Date.now().toString(36)}-${(counter += 1)}`;
 
 async function mint(agent: string, provider?: string): Promise<string> {
   const minted = await service.api(`/api/v1/mcp/agents/${agent}/endpoint`, provider ? { provider } : {});

@@ -143,3 +143,9 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+let counter = 0;
+/** A name no earlier test (or earlier run on the same persisted state) used. */
+export function fresh(label: string): string {
+  return `${label}-${Date.now().toString(36)}-${(counter += 1)}`;
+}

@@ -8,7 +8,7 @@
 import { createCipheriv, createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consumerUrlOf, XiaozhiConsumer } from "../fixtures/xiaozhi-consumer";
-import { eventually, Peer, Service, stopPeers } from "./support";
+import { eventually, fresh, Peer, Service, stopPeers } from "./support";
 
 const CONSOLE_KEY = "0123456789abcdef0123456789abcdef";
 const service = new Service({ providers: { call_timeout_ms: 10_000, ping_after_ms: 1_000, ping_timeout_ms: 500 } }, { XIAOZHI_ENDPOINT_KEY: CONSOLE_KEY });
@@ -18,9 +18,6 @@ afterAll(async () => {
   await stopPeers();
   await service.dispose();
 });
-
-let counter = 0;
-const fresh = (label: string) => `${label}-${Date.now().toString(36)}-${(counter += 1)}`;
 
 /** What xiaozhi-esp32-server does with `mcp_endpoint`: validate, rewrite `/mcp/` → `/call/`, dial, handshake. */
 async function xiaozhi(mcpEndpoint: string): Promise<XiaozhiConsumer> {

@@ -1,22 +1,9 @@
 /** External tools in the catalogue: names, schemas, collisions, filters, config errors, server states. */
 import { describe, expect, it } from "vitest";
 import { call } from "../../support/api";
+import { INSPECT_SCHEMA } from "../../fixtures/inspect-schema";
 import { session, tools, type Tool } from "./support";
 
-const INSPECT_SCHEMA = {
-  type: "object",
-  properties: {
-    text: { type: "string", description: "a string" },
-    count: { type: "integer", minimum: 0 },
-    ratio: { type: "number" },
-    flag: { type: "boolean" },
-    nothing: { type: "null" },
-    list: { type: "array", items: {} },
-    object: { type: "object", additionalProperties: true },
-  },
-  required: ["text"],
-  additionalProperties: false,
-};
 
 const byName = (list: Tool[]) => new Map(list.map((tool) => [tool.name, tool]));
 
