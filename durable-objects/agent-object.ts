@@ -15,6 +15,7 @@ import { storedValue } from "../src/core/stored-value";
 import { closeQuietly } from "../src/core/websocket";
 import { errorResponse } from "../src/http/error-response";
 import { appError } from "../src/core/errors";
+import { countObjectRequest } from "../src/observability/object-traffic";
 import { sessionStub } from "../src/session/session-directory";
 import { externalTools } from "../src/sources/external";
 import type { ExternalTools } from "../src/sources/external/external-tools";
@@ -49,27 +50,33 @@ export class AgentObject extends DurableObject<Env> implements AgentRpc {
   }
 
   tools(): Promise<Result<ToolDescriptor[]>> {
+    countObjectRequest("agent");
     return this.#providers.tools();
   }
 
   call(name: string, args: ToolArgs): Promise<Result<PeerResponse>> {
+    countObjectRequest("agent");
     return this.#providers.call(name, args);
   }
 
   subscribe(sessionId: string): Promise<Result<{ providers: number }>> {
+    countObjectRequest("agent");
     return this.#providers.subscribe(sessionId);
   }
 
   unsubscribe(sessionId: string): Promise<Result<{ removed: boolean }>> {
+    countObjectRequest("agent");
     return this.#providers.unsubscribe(sessionId);
   }
 
   providers(): Promise<Result<ProviderStatus[]>> {
+    countObjectRequest("agent");
     return this.#providers.providers();
   }
 
   /** A provider or a consumer connects; the Worker has verified its token and says which it is. */
   override async fetch(request: Request): Promise<Response> {
+    countObjectRequest("agent");
     const call = objectRequestOf(request);
     if (call?.kind !== "provider" && call?.kind !== "consumer") return errorResponse(appError("route_not_found", "Not an agent endpoint"), new URL(request.url).pathname);
     const { 0: client, 1: server } = new WebSocketPair();

@@ -11,6 +11,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Result } from "../src/core/errors";
 import { MetricsStore } from "../src/observability/metrics-store";
+import { countObjectRequest } from "../src/observability/object-traffic";
 import type { MetricsBatchInput, MetricsRpc, MetricsSnapshot } from "../src/observability/metrics-model";
 import { sqlOf } from "./host";
 
@@ -23,10 +24,12 @@ export class MetricsObject extends DurableObject<Env> implements MetricsRpc {
   }
 
   record(batch: MetricsBatchInput): Promise<Result<{ applied: number; dropped: number }>> {
+    countObjectRequest("metrics");
     return this.#store.record(batch);
   }
 
   snapshot(): Promise<MetricsSnapshot> {
+    countObjectRequest("metrics");
     return this.#store.snapshot();
   }
 }

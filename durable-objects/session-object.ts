@@ -12,6 +12,7 @@ import { objectRequestOf } from "../src/core/object-request";
 import type { BindSessionInput, ExecuteToolInput, FramesInput, FramesOutcome, SessionRef, SessionView, ToolList } from "../src/core/schemas";
 import { closeQuietly } from "../src/core/websocket";
 import { errorResponse } from "../src/http/error-response";
+import { countObjectRequest } from "../src/observability/object-traffic";
 import { Session } from "../src/session/session";
 import type { SessionRpc } from "../src/session/session-rpc";
 import type { ToolExecution } from "../src/session/session-service";
@@ -28,39 +29,48 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
   }
 
   async bind(input: BindSessionInput): Promise<Result<SessionView>> {
+    countObjectRequest("session");
     return this.#session.ok ? this.#session.value.bind(input) : this.#session;
   }
 
   async view(_ref: SessionRef): Promise<Result<SessionView>> {
+    countObjectRequest("session");
     return this.#session.ok ? this.#session.value.view() : this.#session;
   }
 
   async tools(_ref: SessionRef): Promise<Result<ToolList>> {
+    countObjectRequest("session");
     return this.#session.ok ? this.#session.value.tools() : this.#session;
   }
 
   async execute(input: ExecuteToolInput, requestId = ""): Promise<ToolExecution> {
+    countObjectRequest("session");
     return this.#session.ok ? this.#session.value.execute(input, requestId) : this.#session;
   }
 
   async unbind(ref: SessionRef): Promise<Result<{ session_id: string; deleted: true }>> {
+    countObjectRequest("session");
     return this.#session.ok ? this.#session.value.unbind(ref.session_id) : this.#session;
   }
 
   async frames(input: FramesInput): Promise<Result<FramesOutcome>> {
+    countObjectRequest("session");
     return this.#session.ok ? this.#session.value.frames(input) : this.#session;
   }
 
   async oversizedFrame(limitBytes: number): Promise<void> {
+    countObjectRequest("session");
     if (this.#session.ok) this.#session.value.oversizedFrame(limitBytes);
   }
 
   async toolsChanged(): Promise<void> {
+    countObjectRequest("session");
     if (this.#session.ok) this.#session.value.toolsChanged();
   }
 
   /** Relays and MCP exchanges; the Worker says which in its typed object request. */
   override async fetch(request: Request): Promise<Response> {
+    countObjectRequest("session");
     const path = new URL(request.url).pathname;
     const call = objectRequestOf(request);
     if (!call) return refuse(request, appError("route_not_found", "Not a session endpoint"), path);

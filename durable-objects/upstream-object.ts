@@ -7,6 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import { configFromEnv } from "../src/core/env-config";
 import type { Result } from "../src/core/errors";
 import type { RawCallResult } from "../src/sources/external/result-mapping";
+import { countObjectRequest } from "../src/observability/object-traffic";
 import { Upstream } from "../src/sources/external/upstream";
 import type { CallRequest, CatalogueReply, CatalogueRequest, UpstreamRef, UpstreamRpc, UpstreamStatus } from "../src/sources/external/upstream-rpc";
 import { hostOf } from "./host";
@@ -20,14 +21,17 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
   }
 
   catalogue(request: CatalogueRequest): Promise<Result<CatalogueReply>> {
+    countObjectRequest("upstream");
     return this.#upstream.catalogue(request);
   }
 
   call(request: CallRequest): Promise<Result<RawCallResult>> {
+    countObjectRequest("upstream");
     return this.#upstream.call(request);
   }
 
   status(request: UpstreamRef): Promise<Result<UpstreamStatus>> {
+    countObjectRequest("upstream");
     return this.#upstream.status(request);
   }
 

@@ -87,6 +87,13 @@ export const ServiceConfig = z.object({
       allowed_origins: z.array(z.string()).default([]),
     })
     .prefault({}),
+  /** Aids for measuring the service (the bench); off in production. */
+  diagnostics: z
+    .object({
+      /** `GET /api/v1/diagnostics/object-requests`: requests each Durable Object class received in this isolate. */
+      object_requests: flag(false),
+    })
+    .prefault({}),
   /** External MCP servers, in the shape of `.mcp_server_settings.json`; validated by the external source. */
   mcpServers: z.record(z.string(), z.unknown()).default({}),
 });

@@ -5,8 +5,9 @@ import { z } from "zod";
 import type { ServiceConfig } from "../core/config";
 import { raceDeadline } from "../core/deadline";
 import { configFromEnv } from "../core/env-config";
-import { appError, type Result } from "../core/errors";
+import { AppException, appError, type Result } from "../core/errors";
 import { log } from "../observability/log";
+import { objectRequestCounts } from "../observability/object-traffic";
 import { ExternalServerState, externalConfigIssues, externalServerStates } from "../sources/external";
 import { VERSION } from "../version";
 import { ErrorObject } from "./error-response";
@@ -18,6 +19,14 @@ export const HealthReport = z.object({
   config_issues: z.array(ErrorObject),
 });
 export const UnhealthyReport = z.object({ status: z.literal("unhealthy"), version: z.string(), error: ErrorObject });
+
+/** Requests each Durable Object class received in the isolate that answers (diagnostics.object_requests). */
+export const ObjectRequestCounts = z.object({
+  session: z.number().int(),
+  upstream: z.number().int(),
+  agent: z.number().int(),
+  metrics: z.number().int(),
+});
 
 /** `/readyz`: 200 with `ready`/`degraded`, 503 with `not_ready`. */
 export const ReadinessReport = z.object({
@@ -86,6 +95,26 @@ export const opsRoutes = [
       const { status, body } = await assessReadiness(config, (valid) => externalServerStates(valid, c.env), READINESS_DEADLINE_MS);
       if (body.status !== "ready") log("warn", "readiness", { status: body.status, request_id: c.get("requestId") });
       return c.json(body, status);
+    },
+  ),
+  route(
+    {
+      method: "get",
+      path: "/api/v1/diagnostics/object-requests",
+      operationId: "getObjectRequests",
+      summary: "Requests each Durable Object class received (a bench aid; off unless diagnostics.object_requests)",
+      description:
+        "Counts kept in the memory of the isolate that answers. Under `wrangler dev` the Worker and every object " +
+        "share one isolate, so the bench reads how many objects a tool call reached; on Cloudflare each object " +
+        "runs elsewhere and the counts mean nothing. 404 unless the configuration enables it.",
+      tags: ["ops"],
+      response: { description: "Counts since the isolate started", schema: ObjectRequestCounts },
+      errors: ["route_not_found"],
+      examples: { response: { session: 1200, upstream: 3, agent: 0, metrics: 14 } },
+    },
+    async (c) => {
+      if (!c.get("config").diagnostics.object_requests) throw new AppException(appError("route_not_found", "Diagnostics are off (diagnostics.object_requests)"));
+      return objectRequestCounts();
     },
   ),
 ];
