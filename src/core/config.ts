@@ -85,6 +85,14 @@ export const ServiceConfig = z.object({
     .object({
       /** Browser origins allowed to call the MCP endpoints (DNS-rebinding guard); loopback is always allowed. */
       allowed_origins: z.array(z.string()).default([]),
+      /** How long a client may reuse a `tools/list` answer (2026-07-28 `ttlMs`); changes are pushed regardless. */
+      tools_ttl_ms: int(0, 86_400_000, 5_000),
+      /** Keep-alive comments on notification streams (both eras): idle streams at the edge close after ~5 minutes. */
+      keep_alive_ms: int(1_000, 300_000, 15_000),
+      /** Notification streams of each era one object holds; more are refused (`rate_limited`). */
+      max_streams: int(1, 100_000, 1_000),
+      /** The shared endpoint's notification streams spread over this many objects per agent (docs/scaling.md). */
+      stream_shards: int(1, 256, 4),
     })
     .prefault({}),
   /** Aids for measuring the service (the bench); off in production. */

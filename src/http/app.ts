@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { appError, toAppError, AppException } from "../core/errors";
 import { configFromEnv } from "../core/env-config";
 import { log } from "../observability/log";
+import { recordToolCall } from "../observability/metrics";
 import { observeRequest } from "./request-log";
 import { reportOversizedFrame, sessionDirectory } from "../session/session-directory";
 import type { AppEnv } from "./app-env";
@@ -41,7 +42,7 @@ for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
     const config = configFromEnv(c.env);
     if (!config.ok) throw new AppException(config.error);
     c.set("config", config.value);
-    c.set("service", sessionDirectory(c.env.SESSIONS, c.get("requestId")));
+    c.set("service", sessionDirectory(c.env.SESSIONS, c.get("requestId"), (call) => recordToolCall(c.env, call, (work) => c.executionCtx.waitUntil(work))));
     await next();
   });
   app.use(prefix, (c, next) => bodyLimitOf(c.get("config").limits.max_body_bytes)(c, next));

@@ -1,14 +1,19 @@
 /**
- * The MCP endpoints (Streamable HTTP): `/api/v1/mcp/sessions/{sessionId}/mcp` for one session's catalogue,
- * `/mcp` for the shared one (local + external tools, plus the providers of `?agent_id=`). The session's Durable Object serves both; this layer
- * only authenticates (in app.ts) and guards against DNS rebinding.
+ * The MCP endpoints (both protocol eras, src/mcp/mcp-endpoint.ts): `/api/v1/mcp/sessions/{sessionId}/mcp` for
+ * one session's catalogue, `/mcp` for the shared one (local + external tools, plus the providers of
+ * `?agent_id=`). Exchanges are served here, in whichever isolate the request reaches: a session's through its
+ * object's RPC (as REST), the shared one without any object. Only notification streams go to an object: the
+ * session's own, or one of `mcp.stream_shards` objects per agent for the shared endpoint.
  */
 import type { Context } from "hono";
 import { z } from "zod";
+import type { ServiceConfig } from "../core/config";
 import { AppException, appError, type ErrorCode } from "../core/errors";
 import { AgentId } from "../core/schemas";
-import { sharedSessionName } from "../session/session";
+import { McpEndpoint, opensStream, type McpEndpointCore } from "../mcp/mcp-endpoint";
+import { mcpEndpointOptions, sharedSessionName } from "../session/session";
 import { relayToSession } from "../session/session-directory";
+import { sharedCatalogue } from "../session/shared-catalogue";
 import { VERSION } from "../version";
 import type { AppEnv } from "./app-env";
 import { EXAMPLE_SESSION } from "./examples";
@@ -47,18 +52,52 @@ function checkOrigin(c: Context<AppEnv>): void {
 
 const SharedQuery = z.object({ agent_id: AgentId.optional().describe("Add this agent's dial-in providers' tools") });
 
-/** The session's own MCP endpoint, served by its object. */
-async function serveSession(c: Context<AppEnv>): Promise<Response> {
-  checkOrigin(c);
-  const sessionId = c.req.param("sessionId") ?? "";
-  return relayToSession(c.env.SESSIONS, sessionId, await checkedRequest(c), { kind: "mcp" });
+/** The Worker's endpoint, one per isolate and configuration: it keeps nothing of a request after it. */
+const endpoints = new WeakMap<ServiceConfig, McpEndpoint>();
+
+function endpointOf(config: ServiceConfig): McpEndpoint {
+  let endpoint = endpoints.get(config);
+  if (!endpoint) {
+    endpoint = new McpEndpoint(mcpEndpointOptions(config));
+    endpoints.set(config, endpoint);
+  }
+  return endpoint;
 }
 
-/** The shared endpoint (of an agent, with `?agent_id=`), served by an object of its own. */
+/** Methods that open an exchange with an endpoint: refused for a session nobody bound, as REST refuses it. */
+const HANDSHAKES = new Set(["initialize", "server/discover"]);
+
+/** A session's endpoint: its catalogue and calls through the session object's RPC, as REST. */
+async function serveSession(c: Context<AppEnv>): Promise<Response> {
+  checkOrigin(c);
+  const session_id = c.req.param("sessionId") ?? "";
+  const { request, body } = await checkedRequest(c);
+  if (opensStream(request)) return relayToSession(c.env.SESSIONS, session_id, request, { kind: "mcp" });
+  const service = c.get("service");
+  if (HANDSHAKES.has(methodOf(body))) {
+    const view = await service.getSession({ session_id });
+    if (!view.ok) throw new AppException(view.error);
+  }
+  const core: McpEndpointCore = {
+    tools: () => service.getTools({ session_id }),
+    execute: (tool_name, args) => service.executeTool({ session_id, tool_name, arguments: args }),
+  };
+  return endpointOf(c.get("config")).serve(request, core, body);
+}
+
+/** The shared endpoint (of an agent, with `?agent_id=`): computed here; its streams spread over a few objects. */
 async function serveShared(c: Context<AppEnv>): Promise<Response> {
   checkOrigin(c);
-  const agent = c.req.query("agent_id") ?? "";
-  return relayToSession(c.env.SESSIONS, sharedSessionName(agent), await checkedRequest(c), { kind: "mcp", shared_agent: agent });
+  const agentId = c.req.query("agent_id") ?? "";
+  const config = c.get("config");
+  const { request, body } = await checkedRequest(c);
+  if (opensStream(request)) {
+    // Any shard will do: a change reaches every shard (each follows the agent), and a stream needs no other.
+    const name = sharedSessionName(agentId, Math.floor(Math.random() * config.mcp.stream_shards));
+    return relayToSession(c.env.SESSIONS, name, request, { kind: "mcp", shared: { agent_id: agentId, name } });
+  }
+  const core = sharedCatalogue({ config, env: c.env, agentId, requestId: c.get("requestId"), waitUntil: (work) => c.executionCtx.waitUntil(work) });
+  return endpointOf(config).serve(request, core, body);
 }
 
 export const mcpRoutes = [
@@ -71,7 +110,7 @@ function mcpEndpoint(path: `/${string}`, id: string, catalogue: string, serve: (
   const params = path.includes("{sessionId}") ? SessionParams : undefined;
   // The shared endpoint also serves the dial-in providers of `?agent_id=`.
   const query = params ? undefined : SharedQuery;
-  const errors: ErrorCode[] = params ? ["forbidden", "session_not_found"] : ["forbidden"];
+  const errors: ErrorCode[] = params ? ["forbidden", "session_not_found", "rate_limited"] : ["forbidden", "rate_limited"];
   const common = {
     path,
     tags: ["mcp"] as const,
@@ -84,8 +123,9 @@ function mcpEndpoint(path: `/${string}`, id: string, catalogue: string, serve: (
     errors,
   };
   const transportErrors =
-    "The transport's own refusals (400 without `Mcp-Session-Id`, 404 for an unknown MCP session: re-initialize, " +
-    "406 without `Accept: application/json, text/event-stream`) are JSON-RPC error objects.";
+    "The transport's own refusals (405 for a DELETE: there are no MCP sessions to close; 406 without " +
+    "`Accept: application/json, text/event-stream`; 400 when 2026-07-28 headers and body disagree) are JSON-RPC " +
+    "error objects with `data.app_code`.";
   const examples = params ? { params: { sessionId: EXAMPLE_SESSION } } : {};
   return [
     route({
@@ -94,9 +134,11 @@ function mcpEndpoint(path: `/${string}`, id: string, catalogue: string, serve: (
       operationId: `${id}Post`,
       summary: `MCP message to ${catalogue}`,
       description:
-        "`initialize` (no `Mcp-Session-Id`) opens an MCP session whose id comes back in the `Mcp-Session-Id` " +
-        "header; later messages carry it. `tools/call` results put the ActionResponse in `structuredContent`. " +
-        `Answers JSON or an SSE stream, as the client's Accept allows. ${transportErrors}`,
+        "Both protocol eras on one URL, statelessly: 2026-07-28 requests (`MCP-Protocol-Version`, `Mcp-Method`, " +
+        "`Mcp-Name` headers, `_meta` envelope; `server/discover`) and 2025 ones (`initialize`, no `Mcp-Session-Id` " +
+        "needed or issued). `tools/list` carries `ttlMs`/`cacheScope` (2026-07-28); `tools/call` results put the " +
+        "ActionResponse in `structuredContent`. `subscriptions/listen` opens the 2026-07-28 notification stream " +
+        `(\`notifications/tools/list_changed\`). Answers JSON or an SSE stream. ${transportErrors}`,
       body: JsonRpcMessage,
       response: { description: "The JSON-RPC response", schema: JsonRpcMessage },
       otherResponses: { 202: { description: "A notification or response was accepted" } },
@@ -123,8 +165,8 @@ function mcpEndpoint(path: `/${string}`, id: string, catalogue: string, serve: (
       ...common,
       method: "get",
       operationId: `${id}Stream`,
-      summary: `Server-to-client stream of ${catalogue} (e.g. notifications/tools/list_changed)`,
-      description: `Needs \`Mcp-Session-Id\`. ${transportErrors}`,
+      summary: `The 2025-era notification stream of ${catalogue} (notifications/tools/list_changed)`,
+      description: `Server-sent events with a keep-alive comment every \`mcp.keep_alive_ms\`. ${transportErrors}`,
       response: { contentType: "text/event-stream", description: "The SSE stream", schema: z.string() },
       examples: {
         ...examples,
@@ -135,18 +177,29 @@ function mcpEndpoint(path: `/${string}`, id: string, catalogue: string, serve: (
       ...common,
       method: "delete",
       operationId: `${id}Close`,
-      summary: "Close the MCP session named by Mcp-Session-Id",
+      summary: "Close an MCP session: answered 405, the endpoint keeps none",
       description: transportErrors,
-      response: { description: "Closed" },
+      response: { description: "Never: 405 (a client that closes a session it never got is told so)" },
       examples,
     }, serve),
   ];
 }
 
-/** The request to pass on, its JSON-RPC body (if any) checked for nesting depth first. */
-async function checkedRequest(c: Context<AppEnv>): Promise<Request> {
-  if (c.req.method !== "POST") return new Request(c.req.raw);
-  const body = await c.req.text();
-  checkDepth(c, body);
-  return new Request(c.req.raw, { body });
+/** The request to pass on and its JSON body (undefined when none or not JSON), checked for nesting depth first. */
+async function checkedRequest(c: Context<AppEnv>): Promise<{ request: Request; body: unknown }> {
+  if (c.req.method !== "POST") return { request: new Request(c.req.raw), body: undefined };
+  const text = await c.req.text();
+  checkDepth(c, text);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // The SDK answers the parse error.
+  }
+  return { request: new Request(c.req.raw, { body: text }), body };
+}
+
+function methodOf(body: unknown): string {
+  const method = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as { method?: unknown }).method : undefined;
+  return typeof method === "string" ? method : "";
 }

@@ -1,140 +1,148 @@
 /**
- * The service as an MCP server (Streamable HTTP): `tools/list` is the session's merged catalogue and
- * `tools/call` runs through the same core as REST and tRPC. One SDK `Server` + transport per MCP session,
- * held by the Durable Object that serves the endpoint; a client whose MCP session is gone (the object was
- * evicted or restarted) gets 404 and re-initializes, as the MCP spec prescribes.
+ * The service as an MCP server, both protocol eras on one URL: 2026-07-28 (stateless, `server/discover`,
+ * `subscriptions/listen`) and the 2025 revisions (initialize, Streamable HTTP). The v2 SDK's `createMcpHandler`
+ * serves every exchange with a fresh server built for that request (`legacy: 'stateless'`), so no MCP session
+ * lives anywhere: any isolate answers any request, and there is no connection table to fill up.
+ *
+ * What does need a home is a catalogue's change notifications: the object that learns of the change (a
+ * session's object, an agent's shared endpoint object) holds the streams — 2026 `subscriptions/listen` through
+ * the SDK's listen router, 2025 GET streams through {@link NotificationStreams} — and `toolsChanged()` reaches
+ * both. Requests that open a stream are told apart by {@link opensStream}.
  *
  * This module is the only server-side import of the MCP SDK.
  */
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { Protocol } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import { ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
+import { createMcpHandler, InMemoryServerEventBus, ProtocolError, Server, type AuthInfo, type CallToolResult, type McpHttpHandler } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { appError, isErrorCode, jsonRpcErrorOf, unwrap, type AppError, type ErrorCode, type Result } from "../core/errors";
 import type { ToolList, ToolResult } from "../core/schemas";
 import type { ToolArgs } from "../tools/tool-source";
+import { NotificationStreams } from "./notification-streams";
 
-/** What the endpoint needs from a session: its catalogue and a way to run a tool. */
+/** What the endpoint needs from a catalogue: its tools and a way to run one. */
 export interface McpEndpointCore {
   tools(): Promise<Result<ToolList>>;
   execute(name: string, args: ToolArgs): Promise<Result<ToolResult>>;
 }
 
-interface Connection {
-  server: Server;
-  transport: WebStandardStreamableHTTPServerTransport;
+export interface McpEndpointOptions {
+  serverInfo: { name: string; version: string };
+  /** How long a client may reuse a `tools/list` answer (2026-07-28 `ttlMs`; changes are also pushed). */
+  toolsTtlMs: number;
+  /** Keep-alive comments on notification streams, both eras. */
+  keepAliveMs: number;
+  /** Notification streams of each era one endpoint holds; more are refused with `rate_limited`. */
+  maxStreams: number;
 }
 
-/** MCP sessions one object keeps; the oldest is closed beyond this. */
-const MAX_CONNECTIONS = 32;
-
 /**
- * `tools/call` as it arrives: checked here, by this schema, so a malformed call gets one line and an
- * `app_code` (-32602) rather than the SDK's multi-line schema dump as an internal error (-32603).
+ * `tools/call` params, checked here before the SDK sees them: its own check answers a wrong type with a
+ * multi-line schema dump and no `app_code`; this answers one line (-32602, `invalid_request`).
  */
-const CallRequest = z.object({ method: z.literal("tools/call"), params: z.unknown() });
 const CallParams = z.looseObject({
   name: z.string({ error: "params.name must be a string" }).min(1, "params.name must not be empty"),
   arguments: z.record(z.string(), z.json(), { error: "params.arguments must be an object" }).optional(),
 });
+const CallMessage = z.looseObject({ jsonrpc: z.literal("2.0"), id: z.union([z.string(), z.number()]), method: z.literal("tools/call"), params: z.unknown() });
 
-/** HTTP statuses the SDK transport answers on its own, and the service code each means. */
-const STATUS_CODES: Record<number, ErrorCode> = { 400: "invalid_request", 404: "session_not_found", 405: "route_not_found", 406: "invalid_request", 413: "payload_too_large", 415: "invalid_request" };
+/** HTTP statuses the SDK answers on its own (header ladder, media type, method), and the service code each means. */
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: "invalid_request",
+  404: "route_not_found",
+  405: "route_not_found",
+  406: "invalid_request",
+  413: "payload_too_large",
+  415: "invalid_request",
+  429: "rate_limited",
+};
+
+/** Whether `request` opens a notification stream (a 2025 GET, or a 2026 `subscriptions/listen`). */
+export function opensStream(request: Request): boolean {
+  if (request.method === "GET") return true;
+  // Modern requests name their method in a header, so the stream can be routed without reading the body.
+  return request.method === "POST" && request.headers.get("mcp-method") === "subscriptions/listen";
+}
 
 export class McpEndpoint {
-  readonly #connections = new Map<string, Connection>();
+  readonly #handler: McpHttpHandler;
+  /** The catalogue of each request in flight, found again by the SDK's per-request factory. */
+  readonly #cores = new WeakMap<AuthInfo, McpEndpointCore>();
+  readonly #streams: NotificationStreams;
+  /** The SDK's in-isolate bus: `subscriptions/listen` streams subscribe to it. */
+  readonly #bus = new InMemoryServerEventBus();
 
-  constructor(
-    private readonly core: McpEndpointCore,
-    private readonly serverInfo: { name: string; version: string },
-  ) {}
-
-  get connections(): number {
-    return this.#connections.size;
-  }
-
-  async handle(request: Request): Promise<Response> {
-    const sessionId = request.headers.get("mcp-session-id");
-    if (sessionId) {
-      const connection = this.#connections.get(sessionId);
-      if (!connection) return rpcError(404, appError("session_not_found", "MCP session not found: initialize a new MCP session"));
-      return withAppCode(await connection.transport.handleRequest(request));
-    }
-    if (request.method !== "POST") return rpcError(400, appError("invalid_request", "Mcp-Session-Id header is required"));
-    const connection = this.#open();
-    const response = await connection.transport.handleRequest(request);
-    // A POST that did not initialize a session leaves nothing worth keeping.
-    if (!connection.transport.sessionId) await connection.server.close();
-    return withAppCode(response);
-  }
-
-  /** Tells every connected client to list tools again (device handshake done, relay gone, …). */
-  async toolsChanged(): Promise<void> {
-    await Promise.all([...this.#connections.values()].map((c) => c.server.sendToolListChanged().catch(() => undefined)));
-  }
-
-  async closeAll(): Promise<void> {
-    const all = [...this.#connections.values()];
-    this.#connections.clear();
-    await Promise.all(all.map((c) => c.server.close().catch(() => undefined)));
-  }
-
-  #open(): Connection {
-    const server = new Server(this.serverInfo, {
-      capabilities: { tools: { listChanged: true } },
-      // The default Ajv validator generates code, which the Workers runtime forbids.
-      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+  constructor(private readonly options: McpEndpointOptions) {
+    this.#streams = new NotificationStreams(options.keepAliveMs, options.maxStreams);
+    this.#handler = createMcpHandler(({ authInfo }) => this.#server(authInfo === undefined ? undefined : this.#cores.get(authInfo)), {
+      legacy: "stateless",
+      bus: this.#bus,
+      keepAliveMs: options.keepAliveMs,
+      maxSubscriptions: options.maxStreams,
     });
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => crypto.randomUUID(),
-      onsessioninitialized: (id) => {
-        this.#connections.set(id, connection);
-        this.#trim();
-      },
-      onsessionclosed: (id) => {
-        this.#connections.delete(id);
-      },
-    });
-    const connection = { server, transport };
-    server.setRequestHandler(ListToolsRequestSchema, async () => {
-      const tools = unwrap(await this.core.tools(), rpcFailure).tools;
-      return { tools: tools.map((tool) => ({ name: tool.name, description: tool.description, inputSchema: { type: "object" as const, ...tool.input_schema } })) };
-    });
-    // Registered below the SDK Server's own tools/call wrapper, whose schema check answers a wrong type with a
-    // multi-line dump: the params are checked here instead, one line, with app_code.
-    Protocol.prototype.setRequestHandler.call(server, CallRequest, async (request: z.infer<typeof CallRequest>) => {
-      const params = CallParams.safeParse(request.params);
-      if (!params.success) throw rpcFailure(appError("invalid_request", `Invalid tools/call params: ${params.error.issues[0]?.message ?? "invalid"}`));
-      return this.#call(params.data.name, params.data.arguments ?? {});
-    });
-    void server.connect(transport);
-    return connection;
   }
 
   /**
-   * Tool errors the model can act on are tool results (`isError: true`, the reason as text), as MCP asks since
-   * 2025-11-25: arguments the tool refuses, a tool that ran and failed. An unknown tool and the service's own
-   * failures (no device, timeout) are JSON-RPC errors with `data.app_code`.
+   * One MCP exchange over `core`. `parsedBody` is the JSON body the caller already parsed (and checked for
+   * depth), so it is not parsed twice.
    */
-  async #call(name: string, args: ToolArgs): Promise<CallToolResult> {
-    const result = await this.core.execute(name, args);
-    if (result.ok) return toCallToolResult(result.value);
-    if (result.error.code === "invalid_request") {
-      return { content: [{ type: "text", text: result.error.message }], structuredContent: { success: false, action: "error", result: result.error.message }, isError: true };
+  async serve(request: Request, core: McpEndpointCore, parsedBody?: unknown): Promise<Response> {
+    if (request.method === "GET") {
+      return this.#streams.open() ?? rpcError(429, appError("rate_limited", `This endpoint already holds ${this.options.maxStreams} notification streams`));
     }
-    throw rpcFailure(result.error);
+    const refused = refuseMalformedCall(parsedBody);
+    if (refused) return refused;
+    const authInfo: AuthInfo = { token: "", clientId: "xiaozhi-mcp-service", scopes: [] };
+    this.#cores.set(authInfo, core);
+    return withAppCode(await this.#handler.fetch(request, parsedBody === undefined ? { authInfo } : { authInfo, parsedBody }));
   }
 
-  #trim(): void {
-    while (this.#connections.size > MAX_CONNECTIONS) {
-      const [oldest] = this.#connections.keys();
-      if (oldest === undefined) return;
-      void this.#connections.get(oldest)?.server.close().catch(() => undefined);
-      this.#connections.delete(oldest);
-    }
+  /** Notification streams open now, both eras. */
+  get streams(): number {
+    return this.#streams.size + this.#bus.listenerCount;
   }
+
+  /** Tells every listening client to list tools again (device handshake done, relay gone, providers changed). */
+  toolsChanged(): void {
+    this.#handler.notify.toolsChanged();
+    this.#streams.broadcast({ jsonrpc: "2.0", method: "notifications/tools/list_changed" });
+  }
+
+  /** Ends every notification stream (the session ended); the endpoint is not used afterwards. */
+  async close(): Promise<void> {
+    this.#streams.closeAll();
+    await this.#handler.close().catch(() => undefined);
+  }
+
+  #server(core: McpEndpointCore | undefined): Server {
+    const server = new Server(this.options.serverInfo, {
+      capabilities: { tools: { listChanged: true } },
+      // Private: a catalogue varies with the session and the credentials that reach it.
+      cacheHints: { "tools/list": { ttlMs: this.options.toolsTtlMs, cacheScope: "private" } },
+    });
+    server.setRequestHandler("tools/list", async () => {
+      if (!core) throw rpcFailure(appError("internal", "No catalogue for this request"));
+      const tools = unwrap(await core.tools(), rpcFailure).tools;
+      return { tools: tools.map((tool) => ({ name: tool.name, description: tool.description, inputSchema: { type: "object" as const, ...tool.input_schema } })) };
+    });
+    server.setRequestHandler("tools/call", async (request) => {
+      if (!core) throw rpcFailure(appError("internal", "No catalogue for this request"));
+      return call(core, request.params.name, (request.params.arguments ?? {}) as ToolArgs);
+    });
+    return server;
+  }
+}
+
+/**
+ * Tool errors the model can act on are tool results (`isError: true`, the reason as text), as MCP asks since
+ * 2025-11-25: arguments the tool refuses, a tool that ran and failed. An unknown tool and the service's own
+ * failures (no device, timeout) are JSON-RPC errors with `data.app_code`.
+ */
+async function call(core: McpEndpointCore, name: string, args: ToolArgs): Promise<CallToolResult> {
+  const result = await core.execute(name, args);
+  if (result.ok) return toCallToolResult(result.value);
+  if (result.error.code === "invalid_request") {
+    return { content: [{ type: "text", text: result.error.message }], structuredContent: { success: false, action: "error", result: result.error.message }, isError: true };
+  }
+  throw rpcFailure(result.error);
 }
 
 /**
@@ -151,21 +159,31 @@ export function toCallToolResult(result: ToolResult): CallToolResult {
   };
 }
 
-/**
- * What a request handler throws for the SDK to answer as a JSON-RPC error: its `code`, `message` and `data`
- * are sent as they are (an SDK `McpError` would put "MCP error <code>: " before the message, and the client's
- * own McpError would then add it a second time).
- */
-function rpcFailure(error: AppError): Error {
+/** What a request handler throws for the SDK to answer as a JSON-RPC error: code, message and data as they are. */
+function rpcFailure(error: AppError): ProtocolError {
   const { code, message, data } = jsonRpcErrorOf(error);
-  return Object.assign(new Error(message), { code, data });
+  return new ProtocolError(code, message, data);
 }
 
-function rpcError(status: number, error: AppError): Response {
-  return Response.json({ jsonrpc: "2.0", id: null, error: jsonRpcErrorOf(error) }, { status });
+/** A `tools/call` whose params cannot be a call: one line, -32602, `app_code`; undefined for anything else. */
+function refuseMalformedCall(body: unknown): Response | undefined {
+  const message = CallMessage.safeParse(body);
+  if (!message.success) return undefined;
+  const { id, params } = message.data;
+  if (typeof params !== "object" || params === null || Array.isArray(params)) {
+    // Not even a JSON-RPC request: what the transport answers to an invalid message.
+    return rpcError(400, appError("invalid_request", "Invalid tools/call params: params must be an object"), id);
+  }
+  const parsed = CallParams.safeParse(params);
+  if (parsed.success) return undefined;
+  return rpcError(200, appError("invalid_request", `Invalid tools/call params: ${parsed.error.issues[0]?.message ?? "invalid"}`), id);
 }
 
-/** Adds `data.app_code` to the JSON-RPC errors the SDK transport answers on its own (406, 415, parse errors…). */
+function rpcError(status: number, error: AppError, id: string | number | null = null): Response {
+  return Response.json({ jsonrpc: "2.0", id, error: jsonRpcErrorOf(error) }, { status });
+}
+
+/** Adds `data.app_code` to the JSON-RPC errors the SDK answers on its own (406, 415, header ladder, …). */
 async function withAppCode(response: Response): Promise<Response> {
   if (response.status < 400 || !response.headers.get("content-type")?.includes("application/json")) return response;
   const text = await response.text();

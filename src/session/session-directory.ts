@@ -3,6 +3,7 @@
  * `session_id`. This is the only place the Worker touches the `SESSIONS` binding.
  */
 import type { McpService } from "../core/service";
+import type { ToolCallEvent } from "../observability/tool-call";
 import { loggedResult } from "../observability/tool-call-log";
 import { forObject, type ObjectRequest } from "../core/object-request";
 import type { SessionRpc } from "./session-rpc";
@@ -19,15 +20,24 @@ export function sessionStub(namespace: Sessions, id: string): SessionRpc {
 }
 const session = sessionStub;
 
-/** @param requestId carried into the per-tool-call log line, to correlate it with the request's. */
-export function sessionDirectory(namespace: Sessions, requestId = ""): McpService {
+/**
+ * @param requestId carried into the per-tool-call log line, to correlate it with the request's.
+ * @param onToolCall told of every tool execution (metrics), in the caller's invocation: a Worker isolate
+ *   batches the calls of many sessions into one metrics write per window, where each session object would
+ *   send its own (docs/scaling.md).
+ */
+export function sessionDirectory(namespace: Sessions, requestId = "", onToolCall?: (call: ToolCallEvent) => void): McpService {
   return {
     bindSession: (input) => session(namespace, input.session_id).bind(input),
     getSession: (input) => session(namespace, input.session_id).view(input),
     unbindSession: (input) => session(namespace, input.session_id).unbind(input),
     getTools: (input) => session(namespace, input.session_id).tools(input),
     // The tool.call line is written here, in the request's own invocation (observability/tool-call-log.ts).
-    executeTool: async (input) => loggedResult(await session(namespace, input.session_id).execute(input, requestId)),
+    executeTool: async (input) => {
+      const execution = await session(namespace, input.session_id).execute(input, requestId);
+      if (execution.call) onToolCall?.(execution.call);
+      return loggedResult(execution);
+    },
     handleDeviceFrames: (input) => session(namespace, input.session_id).frames(input),
   };
 }

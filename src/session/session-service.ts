@@ -9,8 +9,14 @@ import type { ToolCallEvent, ToolExecution } from "../observability/tool-call";
 import type { Source } from "../tools/tool-source";
 import type { SessionRecord, SessionStore } from "./session-record";
 
-
-
+/**
+ * How long a catalogue built for one call serves the next ones. Every call resolves its tool's name against
+ * the whole catalogue (a device tool must lose to a provider's of the same name); rebuilding it per call would
+ * ask the agent object for its providers' tools and revalidate every upstream's list on every call. Changes
+ * that are pushed (device attach and detach, providers) drop it at once; `tools()` always builds afresh and
+ * replaces it; what is not pushed (an upstream's list) is at most this much older on the call path.
+ */
+export const CALL_CATALOGUE_TTL_MS = 5_000;
 
 export interface SessionDeps {
   store: SessionStore;
@@ -18,8 +24,6 @@ export interface SessionDeps {
   now: () => number;
   providers: (record: SessionRecord) => readonly Source[];
   relayStatus: () => RelayStatus;
-  /** Told of every execution after it ends (metrics); must not throw. The caller writes the log line. */
-  onToolCall?: (event: ToolCallEvent) => void;
 }
 
 /**
@@ -33,6 +37,10 @@ export function touchGranularityMs(idleTtlMs: number): number {
 
 export class SessionService {
   readonly #granularityMs: number;
+  /** The last catalogue built, for calls; `binding` is the record's `updated_at` it was built for. */
+  #cached: { catalogue: Catalogue; built_at: number; binding: string } | undefined;
+  /** Bumped by every pushed change, so a catalogue being built across one is not kept. */
+  #generation = 0;
 
   constructor(private readonly deps: SessionDeps) {
     this.#granularityMs = touchGranularityMs(deps.idleTtlMs);
@@ -85,18 +93,15 @@ export class SessionService {
       return fail("session_conflict", "device_id does not match the device bound to this session");
     }
     const started = this.deps.now();
-    const catalogue = await this.#catalogue(record.value);
-    const result = await catalogue.call(input.tool_name, input.arguments);
-    const call: ToolCallEvent = {
-      request_id: requestId,
-      session_id: record.value.session_id,
-      tool_name: input.tool_name,
-      source: catalogue.sourceOf(input.tool_name) ?? "none",
-      status: result.ok ? (result.value.success ? "success" : "tool_error") : result.error.code,
-      duration_ms: this.deps.now() - started,
-    };
-    this.deps.onToolCall?.(call);
-    return { ...result, call };
+    const catalogue = await this.#callCatalogue(record.value);
+    // The call's log line and metrics are the caller's (session-directory.ts): it batches them per isolate.
+    return runTool(catalogue, { session_id: record.value.session_id, request_id: requestId, started, now: this.deps.now }, input);
+  }
+
+  /** A pushed change (device attached or gone, an agent's providers): the next call builds a fresh catalogue. */
+  catalogueChanged(): void {
+    this.#cached = undefined;
+    this.#generation += 1;
   }
 
   /** When the session may be deleted for idleness. */
@@ -119,8 +124,18 @@ export class SessionService {
     return ok(touched);
   }
 
-  #catalogue(record: SessionRecord): Promise<Catalogue> {
-    return Catalogue.build(this.deps.providers(record), record.enabled_tools);
+  async #catalogue(record: SessionRecord): Promise<Catalogue> {
+    const generation = this.#generation;
+    const catalogue = await Catalogue.build(this.deps.providers(record), record.enabled_tools);
+    // Kept for calls unless a change was pushed while it was being built.
+    if (generation === this.#generation) this.#cached = { catalogue, built_at: this.deps.now(), binding: record.updated_at };
+    return catalogue;
+  }
+
+  #callCatalogue(record: SessionRecord): Promise<Catalogue> {
+    const cached = this.#cached;
+    if (cached && cached.binding === record.updated_at && this.deps.now() - cached.built_at < CALL_CATALOGUE_TTL_MS) return Promise.resolve(cached.catalogue);
+    return this.#catalogue(record);
   }
 
   async #view(record: SessionRecord): Promise<SessionView> {
@@ -145,6 +160,27 @@ export class SessionService {
       relay: this.deps.relayStatus(),
     };
   }
+}
+
+/**
+ * Runs one tool through a catalogue and describes the call for observability (metrics and the `tool.call`
+ * line): the session's way, and the shared endpoint's, which has a catalogue but no session.
+ */
+export async function runTool(
+  catalogue: Catalogue,
+  context: { session_id: string; request_id: string; started: number; now: () => number },
+  input: Pick<ExecuteToolInput, "tool_name" | "arguments">,
+): Promise<ToolExecution> {
+  const result = await catalogue.call(input.tool_name, input.arguments);
+  const call: ToolCallEvent = {
+    request_id: context.request_id,
+    session_id: context.session_id,
+    tool_name: input.tool_name,
+    source: catalogue.sourceOf(input.tool_name) ?? "none",
+    status: result.ok ? (result.value.success ? "success" : "tool_error") : result.error.code,
+    duration_ms: context.now() - context.started,
+  };
+  return { ...result, call };
 }
 
 export type { ToolCallEvent, ToolExecution };

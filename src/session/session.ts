@@ -11,13 +11,14 @@ import type { ObjectHost } from "../core/host";
 import type { ObjectRequest } from "../core/object-request";
 import type { BindSessionInput, ExecuteToolInput, FramesInput, FramesOutcome, SessionView, ToolList } from "../core/schemas";
 import { storedValue } from "../core/stored-value";
-import { McpEndpoint } from "../mcp/mcp-endpoint";
+import { McpEndpoint, type McpEndpointOptions } from "../mcp/mcp-endpoint";
 import { log } from "../observability/log";
-import { recordSessionEvent, recordToolCall } from "../observability/metrics";
+import { recordSessionEvent } from "../observability/metrics";
 import { loggedResult } from "../observability/tool-call-log";
 import { DeviceRelay, type Vision } from "../sources/device/device-relay";
 import { agentRpc } from "../sources/dial-in/agent-source";
 import { sessionSources } from "../sources/registry";
+import type { ToolArgs } from "../tools/tool-source";
 import { VERSION } from "../version";
 import { SessionRecord } from "./session-record";
 import { SessionService, type ToolExecution } from "./session-service";
@@ -26,11 +27,11 @@ const RECORD_KEY = "session";
 const AGENT_RPC_TIMEOUT_MS = 2_000;
 
 /**
- * The object behind `/mcp` (no session), one per agent: never a valid session id, so no gateway can bind it
- * by accident.
+ * An object holding notification streams of the shared `/mcp` endpoint of an agent ("" = none): `shard` of
+ * `mcp.stream_shards`. Never a valid session id, so no gateway can bind it by accident.
  */
-export function sharedSessionName(agentId: string): string {
-  return agentId === "" ? "@shared" : `@agent:${agentId}`;
+export function sharedSessionName(agentId: string, shard: number): string {
+  return `${agentId === "" ? "@shared" : `@agent:${agentId}`}#${shard}`;
 }
 
 interface Parts {
@@ -74,16 +75,8 @@ export class Session {
       now: Date.now,
       providers: sources,
       relayStatus: () => device.client.status(),
-      // The metrics of every tool execution; its log line is the caller's (observability/tool-call-log.ts).
-      onToolCall: (event) => recordToolCall(env, event, (promise) => host.waitUntil(promise)),
     });
-    const mcp = new McpEndpoint(
-      {
-        tools: () => service.tools(),
-        execute: async (tool_name, args) => loggedResult(await service.execute({ session_id: this.#sessionId(), tool_name, arguments: args })),
-      },
-      { name: "xiaozhi-mcp-service", version: VERSION },
-    );
+    const mcp = new McpEndpoint(mcpEndpointOptions(config));
     return { service, device, mcp };
   }
 
@@ -139,16 +132,23 @@ export class Session {
 
   /** The catalogue changed (device handshake, relay gone, an agent's providers): MCP clients list again. */
   toolsChanged(): void {
-    void this.#parts.mcp.toolsChanged();
+    this.#parts.service.catalogueChanged();
+    this.#parts.mcp.toolsChanged();
   }
 
-  /** A relay attaching (WebSocket or SSE), or an MCP exchange with the session's (or the shared) endpoint. */
+  /**
+   * A relay attaching (WebSocket or SSE), or a notification stream of the session's (or a shared) MCP endpoint;
+   * the Worker serves the MCP exchanges themselves.
+   */
   async handle(request: Request, call: ObjectRequest): Promise<Handled> {
-    if (call.kind === "mcp" && call.shared_agent !== undefined) await this.#bindShared(call.shared_agent);
+    if (call.kind === "mcp" && call.shared) await this.#bindShared(call.shared.agent_id, call.shared.name);
     const record = this.#parts.service.record();
     if (!record.ok) return record;
-    const { device, mcp } = this.#parts;
-    if (call.kind === "mcp") return { ok: true, response: await mcp.handle(request) };
+    const { device, mcp, service } = this.#parts;
+    if (call.kind === "mcp") {
+      const core = { tools: () => service.tools(), execute: async (tool_name: string, args: ToolArgs) => loggedResult(await service.execute({ session_id: record.value.session_id, tool_name, arguments: args })) };
+      return { ok: true, response: await mcp.serve(request, core) };
+    }
     if (call.kind === "relay-events") {
       const stream = device.openStream(parseEventId(request.headers.get("last-event-id")), visionOf(record.value));
       await this.#rearm();
@@ -180,12 +180,14 @@ export class Session {
     if (!record.ok) return;
     device.client.expireHandshake();
     const idle = Date.now() >= service.expiresAtMs(record.value);
-    if (idle && !device.client.state().attached) {
+    // A shared endpoint's object has no other sign of use than the clients listening on it.
+    const listened = isShared(record.value.session_id) && this.#parts.mcp.streams > 0;
+    if (idle && !device.client.state().attached && !listened) {
       log("info", "session.expired", { session_id: record.value.session_id });
       await this.#destroy("expired");
       return;
     }
-    // An attached relay keeps the session alive: its conversation is still going.
+    // An attached relay keeps the session alive: its conversation is still going (and a shared one, its listeners).
     if (idle) service.touch();
     await this.#rearm();
   }
@@ -210,10 +212,10 @@ export class Session {
     this.#armedAt = next;
   }
 
-  /** The shared endpoint is a session without a device, bound on first use and kept alive by use. */
-  async #bindShared(agentId: string): Promise<void> {
+  /** A shared endpoint's object is a session without a device, bound on first use and kept alive by its listeners. */
+  async #bindShared(agentId: string, name: string): Promise<void> {
     if (this.#parts.service.record().ok) return;
-    await this.bind({ session_id: sharedSessionName(agentId), device_id: "mcp-shared", client_id: "", enabled_tools: [], agent_id: agentId });
+    await this.bind({ session_id: name, device_id: "mcp-shared", client_id: "", enabled_tools: [], agent_id: agentId });
   }
 
   /** Keeps the agent's subscriber list right, so its provider changes reach this session's MCP clients. */
@@ -230,7 +232,7 @@ export class Session {
     const record = this.#parts.service.record();
     if (record.ok) await this.#follow(record.value.agent_id, "", record.value.session_id);
     this.#parts.device.close(reason);
-    await this.#parts.mcp.closeAll();
+    await this.#parts.mcp.close();
     await this.host.deleteAll();
     this.#armedAt = undefined;
     this.#record.forget();
@@ -241,6 +243,20 @@ export class Session {
   #sessionId(): string {
     return this.#record.load()?.session_id ?? "";
   }
+}
+
+function isShared(sessionId: string): boolean {
+  return sessionId.startsWith("@");
+}
+
+/** The MCP endpoint's options from the configuration: one place, for the Worker's and the objects' endpoints. */
+export function mcpEndpointOptions(config: ServiceConfig): McpEndpointOptions {
+  return {
+    serverInfo: { name: "xiaozhi-mcp-service", version: VERSION },
+    toolsTtlMs: config.mcp.tools_ttl_ms,
+    keepAliveMs: config.mcp.keep_alive_ms,
+    maxStreams: config.mcp.max_streams,
+  };
 }
 
 function visionOf(record: SessionRecord): Vision {

@@ -27,37 +27,64 @@ export interface SourceContext {
   device: DeviceRelay;
 }
 
-/** A source's factory: built once per session object; `forSession` picks what a bound session uses. */
-interface SourceEntry {
-  create(context: SourceContext): (binding: SessionBinding) => Source | undefined;
+/** What the shared `/mcp` endpoint's sources are built from: no session, no object, one isolate. */
+export interface SharedContext {
+  config: ServiceConfig;
+  env: Env;
 }
+
+type Picker = (binding: SessionBinding) => Source | undefined;
+
+/**
+ * A source's factories: `create` once per session object; `shared` once per isolate for the shared endpoint
+ * (absent for a source that needs a session, like the device). The picker they return chooses what a
+ * binding uses.
+ */
+interface SourceEntry {
+  create(context: SourceContext): Picker;
+  shared?(context: SharedContext): Picker;
+}
+
+const local = ({ config }: SharedContext): Picker => {
+  const tools = new LocalTools({ config: config.local_tools, timezone: config.timezone });
+  return () => tools;
+};
+
+const provider = ({ config, env }: SharedContext): Picker => (binding) =>
+  binding.agent_id === "" ? undefined : agentTools(env.AGENTS as unknown as DurableObjectNamespace, binding.agent_id, config.providers.call_timeout_ms);
 
 const REGISTRY: readonly SourceEntry[] = [
   // The ESP32 behind the gateway's relay (device/).
   { create: ({ device }) => () => device.tools },
   // Built-in tools from the configuration (local/).
-  {
-    create: ({ config }) => {
-      const local = new LocalTools({ config: config.local_tools, timezone: config.timezone });
-      return () => local;
-    },
-  },
-  // External MCP servers of the configuration (external/); their names are stored per session.
+  { create: local, shared: local },
+  // External MCP servers of the configuration (external/); their names are stored per session (per isolate
+  // for the shared endpoint, which has no storage: names there are stable but not sticky across isolates).
   {
     create: ({ config, env, host }) => {
       const external = externalTools(config, env, storedValue(host.kv, "external-names", StoredNames));
       return () => external;
     },
+    shared: ({ config, env }) => {
+      let names: StoredNames | undefined;
+      const external = externalTools(config, env, { load: () => names, save: (saved) => (names = saved) });
+      return () => external;
+    },
   },
   // The dial-in providers of the session's agent (dial-in/), when it is bound with one.
-  {
-    create: ({ config, env }) => (record) =>
-      record.agent_id === "" ? undefined : agentTools(env.AGENTS as unknown as DurableObjectNamespace, record.agent_id, config.providers.call_timeout_ms),
-  },
+  { create: provider, shared: provider },
 ];
+
+function sourcesOf(pickers: readonly Picker[]): (binding: SessionBinding) => Source[] {
+  return (binding) => pickers.map((pick) => pick(binding)).filter((source): source is Source => source !== undefined);
+}
 
 /** The sources of one session object: call the result with a bound session's record. */
 export function sessionSources(context: SourceContext): (binding: SessionBinding) => Source[] {
-  const pickers = REGISTRY.map((entry) => entry.create(context));
-  return (binding) => pickers.map((pick) => pick(binding)).filter((source): source is Source => source !== undefined);
+  return sourcesOf(REGISTRY.map((entry) => entry.create(context)));
+}
+
+/** The sources of the shared endpoint in this isolate (built once per configuration and reused). */
+export function sharedSources(context: SharedContext): (binding: SessionBinding) => Source[] {
+  return sourcesOf(REGISTRY.flatMap((entry) => (entry.shared ? [entry.shared(context)] : [])));
 }

@@ -93,7 +93,7 @@ describe("structured logs", () => {
     expect(toolCalls.find((entry) => entry.tool_name === "local_get_time")?.request_id).toBe(timeRequest?.request_id);
   });
 
-  it("write one tool.call line for a call through the session's MCP endpoint (written by the session object)", async () => {
+  it("write one tool.call line for a call through the session's MCP endpoint, carrying its request's id", async () => {
     const id = newSessionId("logs-mcp");
     await bind(id);
     const client = new Client({ name: "logs-test", version: "1.0.0" }, { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
@@ -108,11 +108,12 @@ describe("structured logs", () => {
     expect(exit.isError).toBe(false);
     await client.close();
 
-    const toolCalls = logs
-      .lines()
-      .map((text) => JSON.parse(text) as Record<string, unknown>)
-      .filter((entry) => entry.event === "tool.call");
-    expect(toolCalls).toEqual([expect.objectContaining({ session_id: id, tool_name: "local_exit", source: "local", status: "success", request_id: "" })]);
+    const entries = logs.lines().map((text) => JSON.parse(text) as Record<string, unknown>);
+    const toolCalls = entries.filter((entry) => entry.event === "tool.call");
+    // The Worker serves the MCP exchange and writes the line, as for REST: the request's id ties them together.
+    expect(toolCalls).toEqual([expect.objectContaining({ session_id: id, tool_name: "local_exit", source: "local", status: "success", request_id: expect.any(String) })]);
+    const requests = entries.filter((entry) => entry.event === "http.request" && entry.request_id === toolCalls[0]?.request_id);
+    expect(requests).toHaveLength(1);
   });
 });
 

@@ -144,9 +144,14 @@ describe("MCP routes", () => {
     expect(unrouted.status).toBe(404);
     expect(unrouted.body).toMatchObject({ jsonrpc: "2.0", error: { data: { app_code: "route_not_found" } } });
 
+    // No MCP sessions (stateless): an id from an endpoint that had them is ignored, not an error.
     const stale = await call("/mcp", { rawBody: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/list" }), headers: { ...MCP_HEADERS, "mcp-session-id": "gone" } });
-    expect(stale.status).toBe(404);
-    expect(stale.body.error.data.app_code).toBe("session_not_found");
+    expect(stale.status).toBe(200);
+    expect(rpcMessage(stale.body).result.tools.length).toBeGreaterThan(0);
+
+    const closing = await call("/mcp", { method: "DELETE", headers: { ...MCP_HEADERS, "mcp-session-id": "gone" } });
+    expect(closing.status).toBe(405);
+    expect(closing.body.error.data.app_code).toBe("route_not_found");
 
     const badSession = await call(`/api/v1/mcp/sessions/${"x".repeat(200)}/mcp`, { rawBody: "{}", headers: MCP_HEADERS });
     expect(badSession.status).toBe(400);
