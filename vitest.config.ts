@@ -110,7 +110,13 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 MCP_SERVICE_TOKEN: tokens,
-                MCP_CONFIG: JSON.stringify({ ...testConfig, xiaozhi_endpoint: { expose_external: true }, mcpServers: inject("upstreamServers") }),
+                // diagnostics: the per-isolate object request counts prove tool calls skip the upstream objects.
+                MCP_CONFIG: JSON.stringify({
+                  ...testConfig,
+                  xiaozhi_endpoint: { expose_external: true },
+                  diagnostics: { object_requests: true },
+                  mcpServers: inject("upstreamServers"),
+                }),
                 MCP_ENDPOINT_SECRET: "test-endpoint-secret",
                 UPSTREAM_CONTROL_URL: inject("upstreamControlUrl"),
                 // Expanded into alpha's Authorization header by the config loader (`${ALPHA_TOKEN}`).

@@ -1,15 +1,27 @@
 /**
  * One Durable Object per external MCP server (named by the server and a digest of its connection settings): a
- * thin shell over src/sources/external/upstream.ts, which owns the cached tool list, the MCP session, health
- * and backoff. Callers on one server never wait on another server: each server is its own object.
+ * thin shell over src/sources/external/upstream.ts, which owns the cached tool list, the route callers use to
+ * call the server directly (the shared MCP session), health and backoff. Tool calls do not come here, except
+ * for HTTP+SSE upstreams. Callers on one server never wait on another server: each server is its own object.
  */
 import { DurableObject } from "cloudflare:workers";
 import { configFromEnv } from "../src/core/env-config";
 import type { Result } from "../src/core/errors";
+import type { Health } from "../src/sources/external/health";
 import type { RawCallResult } from "../src/sources/external/result-mapping";
 import { countObjectRequest } from "../src/observability/object-traffic";
 import { Upstream } from "../src/sources/external/upstream";
-import type { CallRequest, CatalogueReply, CatalogueRequest, UpstreamRef, UpstreamRpc, UpstreamStatus } from "../src/sources/external/upstream-rpc";
+import type { UpstreamRoute } from "../src/sources/external/upstream-model";
+import type {
+  CallRequest,
+  CatalogueReply,
+  CatalogueRequest,
+  RenewRequest,
+  ReportRequest,
+  UpstreamRef,
+  UpstreamRpc,
+  UpstreamStatus,
+} from "../src/sources/external/upstream-rpc";
 import { hostOf } from "./host";
 
 export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
@@ -28,6 +40,16 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
   call(request: CallRequest): Promise<Result<RawCallResult>> {
     countObjectRequest("upstream");
     return this.#upstream.call(request);
+  }
+
+  renew(request: RenewRequest): Promise<Result<UpstreamRoute>> {
+    countObjectRequest("upstream");
+    return this.#upstream.renew(request);
+  }
+
+  report(request: ReportRequest): Promise<Result<Health>> {
+    countObjectRequest("upstream");
+    return this.#upstream.report(request);
   }
 
   status(request: UpstreamRef): Promise<Result<UpstreamStatus>> {

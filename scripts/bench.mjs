@@ -6,6 +6,7 @@
 //   npm run bench -- --suite breakdown    one suite (repeatable, or comma-separated; "all" = every suite)
 //   npm run bench -- --json out.json      also write the raw results
 //   npm run bench -- --list               list the suites and their targets' descriptions
+//   npm run bench -- --suite mcp-clients --clients 1000   opt-in: that many MCP clients at once on /mcp
 //
 // Suites live in bench/suites/*.mjs, shared helpers in bench/lib/*.mjs (interface: bench/lib/suite.mjs).
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -16,7 +17,7 @@ import { parseArgs } from "node:util";
 import { createContext } from "../bench/lib/context.mjs";
 import { waitForQuiet } from "../bench/lib/cpu.mjs";
 import { stopAll } from "../bench/lib/processes.mjs";
-import { aimLines, cpuLines, resultsTable, runMeta } from "../bench/lib/report.mjs";
+import { aimLines, aimScope, cpuLines, OBJECT_REQUESTS_NOTE, objectRequestTable, resultsTable, runMeta } from "../bench/lib/report.mjs";
 import { measureSuite } from "../bench/lib/suite.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -29,6 +30,7 @@ const { values: flags } = parseArgs({
     rounds: { type: "string" },
     requests: { type: "string" },
     warmup: { type: "string" },
+    clients: { type: "string" },
     client: { type: "string", default: "http" },
     code: { type: "string", default: "working" },
     "dev-server": { type: "string", default: "api" },
@@ -50,6 +52,7 @@ if (flags.help) {
   --quick               short run: 3 rounds x 150 calls, 20 warm-up (default 5 x 400, 50 warm-up)
   --concurrency <list>  connections per target, e.g. 1,8 (default 1,8)
   --rounds <n>  --requests <n per round>  --warmup <n per round>
+  --clients <n>         mcp-clients suite: MCP clients started at once (default 1000, or BENCH_MCP_CLIENTS)
   --client http|fetch   load-generator HTTP client (default node:http keep-alive agent)
   --code working|head   service code to run: a copy of the working tree (default) or of the last commit;
                         copied at start so edits made during the run do not reload wrangler dev
@@ -64,7 +67,10 @@ if (flags.help) {
   --fixed-ports         use 8791 (service), 8792 (baseline), 8793 (profile) instead of free ports
   --keep-temp           keep the temp dir (wrangler logs, local DO state)
   --markdown            print the result tables as markdown too (for docs/benchmarks.md)
-  --list                list suites and targets`);
+  --list                list suites and targets
+
+Every service target also reports the Durable Object requests per call it caused (the service's
+diagnostics.object_requests counters, which the bench's service instances enable).`);
   process.exit(0);
 }
 
@@ -90,6 +96,7 @@ const options = {
   fixedPorts: flags["fixed-ports"],
   maxSeconds: int(flags["max-seconds"], 600, "max-seconds"),
   waitIdle: int(flags["wait-idle"], 0, "wait-idle"),
+  clients: Math.max(1, int(flags.clients ?? process.env.BENCH_MCP_CLIENTS, 1000, "clients")),
 };
 
 /** @returns {Promise<import("../bench/lib/suite.mjs").Suite[]>} */
@@ -99,7 +106,7 @@ async function loadSuites() {
   const suites = [];
   for (const file of files) {
     const suite = (await import(pathToFileURL(join(dir, file)).href)).default;
-    if (suite && typeof suite.setup === "function") suites.push(suite);
+    if (suite && (typeof suite.setup === "function" || typeof suite.run === "function")) suites.push(suite);
   }
   return suites;
 }
@@ -165,19 +172,31 @@ async function main() {
       log(`suite ${suite.name}: ${suite.description}`);
       // A failing suite is reported and the others still run: one broken suite must not cost the whole run.
       let setup;
+      const waitIdle = async () => {
+        if (options.waitIdle <= 0) return;
+        const { quiet, busy } = await waitForQuiet({ timeoutMs: options.waitIdle * 1000, log });
+        log(quiet ? `machine quiet (${(busy * 100).toFixed(0)}% busy)` : `machine still ${(busy * 100).toFixed(0)}% busy: measuring anyway`);
+      };
+      const runOptions = () => ({
+        ...options,
+        deadline: Date.now() + options.maxSeconds * 1000, // per suite
+        keepLatencies: Boolean(flags.json),
+        servers: () => ctx.started(),
+        objectRequests: (server) => ctx.objectRequests(server),
+        progress: log,
+      });
       try {
-        setup = await suite.setup(ctx);
-        if (options.waitIdle > 0) {
-          const { quiet, busy } = await waitForQuiet({ timeoutMs: options.waitIdle * 1000, log });
-          log(quiet ? `machine quiet (${(busy * 100).toFixed(0)}% busy)` : `machine still ${(busy * 100).toFixed(0)}% busy: measuring anyway`);
+        if (suite.run) {
+          await waitIdle();
+          const outcome = await suite.run(ctx, runOptions());
+          all.push(...outcome.results);
+          sections.push({ suite, results: outcome.results, lines: outcome.lines });
+          if (outcome.failure) failures.push({ suite: suite.name, error: outcome.failure });
+          continue;
         }
-        const results = await measureSuite(suite, setup, {
-          ...options,
-          deadline: Date.now() + options.maxSeconds * 1000, // per suite
-          keepLatencies: Boolean(flags.json),
-          serverGroups: () => ctx.started().map((server) => server.pid),
-          progress: log,
-        });
+        setup = await /** @type {NonNullable<typeof suite.setup>} */ (suite.setup)(ctx);
+        await waitIdle();
+        const results = await measureSuite(suite, setup, runOptions());
         all.push(...results);
         sections.push({ suite, results });
       } catch (error) {
@@ -201,24 +220,33 @@ async function main() {
     else log(`temp dir kept: ${tmp}`);
   }
 
+  // Suites with their own measurement (`run`) print their own method; the rounds line is about the others.
+  const perCallRun = sections.some((section) => !section.lines);
   console.log("");
   console.log(
-    `Results (medians of ${options.rounds} interleaved rounds x ${options.requests} calls per target; dev server ${devServerLabel(options.devServer)}; node ${meta.node}, wrangler ${meta.wrangler}, ${meta.workerd}, ` +
+    `Results (${perCallRun ? `medians of ${options.rounds} interleaved rounds x ${options.requests} calls per target; ` : ""}dev server ${devServerLabel(options.devServer)}; node ${meta.node}, wrangler ${meta.wrangler}, ${meta.workerd}, ` +
       `${meta.cpus} x ${meta.cpuModel}; load avg ${meta.loadavgStart[0]} -> ${meta.loadavgEnd[0]})`,
   );
-  console.log(`"p50 ÷ base" and "base calls/s ÷" read "times slower than the baseline": 1.00x = as fast as the baseline.`);
-  for (const { suite, results } of sections) {
+  if (perCallRun) console.log(`"p50 ÷ base" and "base calls/s ÷" read "times slower than the baseline": 1.00x = as fast as the baseline.`);
+  for (const { suite, results, lines } of sections) {
     console.log("");
+    if (lines) {
+      // A suite with its own measurement (bench/lib/suite.mjs `run`) prints its own figures.
+      for (const line of lines) console.log(line);
+      continue;
+    }
     console.log(resultsTable(results));
     const aims = aimLines(suite, results);
     if (aims.length > 0) {
-      console.log(`\nAim of suite ${suite.name}: service within ${suite.aim}x of the baseline (${suite.aimOn === "p50" ? "p50" : "p50 and calls/s"})`);
+      console.log(`\nAim of suite ${suite.name}: service within ${suite.aim}x of the baseline (${aimScope(suite)})`);
       for (const line of aims) console.log(line);
     }
     for (const line of suite.notes?.(results) ?? []) console.log(line);
+    const objects = objectRequestTable(results);
+    if (objects) console.log(`\n${OBJECT_REQUESTS_NOTE}\n${objects}`);
     console.log("\nServer-side CPU per call (all wrangler dev processes), load-generator CPU per call:");
     for (const line of cpuLines(results)) console.log(line);
-    if (flags.markdown) console.log(`\n${resultsTable(results, true)}`);
+    if (flags.markdown) console.log(`\n${resultsTable(results, true)}${objects ? `\n\n${objectRequestTable(results, true)}` : ""}`);
   }
   if (flags.json) {
     writeFileSync(flags.json, `${JSON.stringify({ meta, options, results: all, failures }, null, 1)}\n`);

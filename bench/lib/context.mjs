@@ -4,6 +4,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { createJsonClient } from "./http.mjs";
+import { objectRequestReader } from "./object-requests.mjs";
 import { freePort, portIsFree, startWrangler, tail } from "./processes.mjs";
 import { readWranglerConfig } from "../../scripts/lib/wrangler-config.mjs";
 
@@ -23,8 +24,13 @@ export const BENCH_TOKEN = "bench-token";
  *   service, started once per name, with `mcpConfig` as its MCP_CONFIG
  * @property {() => Promise<RunningServer>} baseline the bench baseline worker (bench/baseline)
  * @property {() => Promise<RunningServer>} profile the service's code behind a bench-only entry (bench/profile)
+ * @property {(upstreamUrl: string) => Promise<RunningServer>} proxy the bench proxy worker (bench/proxy): one
+ *   `fetch` to `upstreamUrl` per MCP POST; started once per run, with the first caller's upstream
+ * @property {(server: string) => Promise<import("./object-requests.mjs").ObjectCounts | null>} objectRequests
+ *   the Durable Object request counters of a running instance of the service (null for other servers, and for
+ *   code without the counters)
  * @property {(baseUrl: string, headers?: Record<string, string>) => import("./http.mjs").JsonClient} client
- *   keep-alive client; closed by the context at the end
+ *   keep-alive client (its `server` names the started server at `baseUrl`); closed by the context at the end
  * @property {(line: string) => void} log progress line (stderr)
  */
 
@@ -38,6 +44,10 @@ export function createContext({ root, tmp, options, log }) {
   /** @type {RunningServer[]} */
   const running = [];
   const clients = [];
+  /** Servers that run the service's code (their object-request counters can be read), and their readers. */
+  const serviceInstances = new Set(["service", "profile"]);
+  /** @type {Map<string, () => Promise<import("./object-requests.mjs").ObjectCounts | null>>} */
+  const counterReaders = new Map();
   const code = snapshotCode(root, join(tmp, "code"), options.code);
   // Servers start strictly one after another: two wrangler dev processes starting together can clash on ports.
   let queue = Promise.resolve();
@@ -84,8 +94,10 @@ export function createContext({ root, tmp, options, log }) {
     const config = await bundleWorker({ root, sourceConfig, dir: join(tmp, name), overrides, logFile: paths.logFile });
     return startWrangler({ ...paths, config, port: await port(fixedPort), vars, readyPath: "/healthz", noBundle: true, runtime: options.devServer ?? "api" });
   };
-  // MCP_CONFIG empty: bundled defaults, whatever a developer's .dev.vars says.
-  const serviceVars = { MCP_SERVICE_TOKEN: BENCH_TOKEN, MCP_CONFIG: "" };
+  // MCP_CONFIG: the bundled defaults, whatever a developer's .dev.vars says, plus the object-request counters'
+  // route (the counting itself always runs; the flag only opens the route the bench reads them from).
+  const diagnostics = { diagnostics: { object_requests: true } };
+  const serviceVars = { MCP_SERVICE_TOKEN: BENCH_TOKEN, MCP_CONFIG: JSON.stringify(diagnostics) };
 
   return {
     root,
@@ -97,8 +109,10 @@ export function createContext({ root, tmp, options, log }) {
     service: once("service", () => serve("service", join(code, "wrangler.toml"), {}, options.fixedPorts ? 8791 : undefined, serviceVars)),
     // A second instance of the service with its own MCP_CONFIG (e.g. external servers), so suites that need
     // a configuration never change what the other suites measure.
-    configuredService: (name, mcpConfig) =>
-      once(name, () => serve(name, join(code, "wrangler.toml"), {}, undefined, { ...serviceVars, MCP_CONFIG: JSON.stringify(mcpConfig) }))(),
+    configuredService: (name, mcpConfig) => {
+      serviceInstances.add(name);
+      return once(name, () => serve(name, join(code, "wrangler.toml"), {}, undefined, { ...serviceVars, MCP_CONFIG: JSON.stringify({ ...diagnostics, ...mcpConfig }) }))();
+    },
     baseline: once("baseline", () =>
       serve("baseline", join(code, "bench", "baseline", "wrangler.jsonc"), {}, options.fixedPorts ? 8792 : undefined),
     ),
@@ -113,8 +127,25 @@ export function createContext({ root, tmp, options, log }) {
         serviceVars,
       ),
     ),
+    // The upstream URL is a var, not part of the bundle: a suite starts its upstream on a free port first.
+    proxy: (upstreamUrl) =>
+      once("proxy", () => serve("proxy", join(code, "bench", "proxy", "wrangler.jsonc"), {}, undefined, { UPSTREAM_URL: upstreamUrl }))(),
+    async objectRequests(name) {
+      const server = running.find((candidate) => candidate.name === name);
+      if (!server || !serviceInstances.has(name)) return null;
+      let read = counterReaders.get(name);
+      if (!read) {
+        // Its own small client, always node:http: the load generator's client kind must not matter here.
+        const client = createJsonClient({ baseUrl: server.url, headers: { authorization: `Bearer ${BENCH_TOKEN}` }, maxSockets: 2 });
+        clients.push(client);
+        read = objectRequestReader(client, name, log);
+        counterReaders.set(name, read);
+      }
+      return read();
+    },
     client(baseUrl, headers = {}) {
-      const client = createJsonClient({ baseUrl, headers, kind: options.client, maxSockets: 64 });
+      const server = running.find((candidate) => candidate.url === baseUrl)?.name;
+      const client = createJsonClient({ baseUrl, headers, kind: options.client, maxSockets: 64, server });
       clients.push(client);
       return client;
     },
@@ -136,7 +167,7 @@ const SERVICE_FILES = ["src", "durable-objects", "config", "wrangler.toml", "pac
  * a measurement would skew it. The copy pins the code for the whole run.
  * - `working`: the working tree as it is at start (uncommitted edits included), the default;
  * - `head`: the last commit (`git archive HEAD`), for figures tied to a commit.
- * The bench workers (bench/profile, which imports ../../src, and bench/baseline) are copied from the working
+ * The bench workers (bench/profile, which imports ../../src, bench/baseline and bench/proxy) are copied from the working
  * tree in both cases, so wrangler's .wrangler/ build dirs stay in the temp dir too. node_modules is a link.
  */
 function snapshotCode(root, dest, mode = "working") {
@@ -154,7 +185,7 @@ function snapshotCode(root, dest, mode = "working") {
   } else {
     throw new Error(`--code is working or head, got ${mode}`);
   }
-  for (const worker of ["profile", "baseline"]) {
+  for (const worker of ["profile", "baseline", "proxy"]) {
     cpSync(join(root, "bench", worker), join(dest, "bench", worker), { recursive: true, filter: (from) => !from.includes(".wrangler") });
   }
   symlinkSync(join(root, "node_modules"), join(dest, "node_modules"), "dir");

@@ -9,13 +9,28 @@ const TICK_MS = 10; // USER_HZ is 100 on Linux
 export function groupCpu(pgids) {
   /** @type {Record<string, number>} */
   const byCommand = {};
-  if (pgids.length === 0) return byCommand;
-  const wanted = new Set(pgids);
+  for (const commands of groupCpuByGroup(pgids).values()) {
+    for (const [command, ms] of Object.entries(commands)) byCommand[command] = (byCommand[command] ?? 0) + ms;
+  }
+  return byCommand;
+}
+
+/**
+ * CPU ms used so far by the processes of each group in `pgids`, by command name, in one pass over /proc: the
+ * runner needs both the total of all servers and the share of the one server a target calls (e.g. the proxy's
+ * workerd against the service's, whatever the other servers of the run do meanwhile).
+ * @param {number[]} pgids
+ * @returns {Map<number, Record<string, number>>}
+ */
+export function groupCpuByGroup(pgids) {
+  /** @type {Map<number, Record<string, number>>} */
+  const byGroup = new Map(pgids.map((pgid) => [pgid, {}]));
+  if (pgids.length === 0) return byGroup;
   let entries;
   try {
     entries = readdirSync("/proc");
   } catch {
-    return byCommand;
+    return byGroup;
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
@@ -28,11 +43,12 @@ export function groupCpu(pgids) {
     const close = stat.lastIndexOf(")");
     const command = stat.slice(stat.indexOf("(") + 1, close);
     const fields = stat.slice(close + 2).split(" "); // fields[0] is field 3 (state)
-    if (!wanted.has(Number(fields[2]))) continue; // field 5: pgrp
+    const commands = byGroup.get(Number(fields[2])); // field 5: pgrp
+    if (!commands) continue;
     const ms = (Number(fields[11]) + Number(fields[12])) * TICK_MS; // fields 14, 15: utime, stime
-    byCommand[command] = (byCommand[command] ?? 0) + ms;
+    commands[command] = (commands[command] ?? 0) + ms;
   }
-  return byCommand;
+  return byGroup;
 }
 
 /** Difference of two {@link groupCpu} snapshots. */

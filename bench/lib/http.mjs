@@ -5,7 +5,9 @@ import http from "node:http";
 
 /**
  * @typedef {{ status: number, text: string }} HttpReply
- * @typedef {{ post: (path: string, body: unknown) => Promise<HttpReply>, get: (path: string) => Promise<HttpReply>, close: () => void }} JsonClient
+ * @typedef {{ post: (path: string, body: unknown) => Promise<HttpReply>, get: (path: string) => Promise<HttpReply>, close: () => void, server?: string }} JsonClient
+ *   `server`: name of the bench server at `baseUrl` (bench/lib/context.mjs), which targets built on the client
+ *   report as theirs (own CPU, object-request counters)
  */
 
 /**
@@ -15,10 +17,12 @@ import http from "node:http";
  * @param {number} [options.maxSockets] at least the highest concurrency used with this client
  * @param {"http" | "fetch"} [options.kind]
  * @param {number} [options.timeoutMs] per request
+ * @param {string} [options.server] name of the bench server at `baseUrl`
  * @returns {JsonClient}
  */
-export function createJsonClient({ baseUrl, headers = {}, maxSockets = 64, kind = "http", timeoutMs = 15_000 }) {
-  return kind === "fetch" ? fetchClient(baseUrl, headers, timeoutMs) : nodeHttpClient(baseUrl, headers, maxSockets, timeoutMs);
+export function createJsonClient({ baseUrl, headers = {}, maxSockets = 64, kind = "http", timeoutMs = 15_000, server }) {
+  const client = kind === "fetch" ? fetchClient(baseUrl, headers, timeoutMs) : nodeHttpClient(baseUrl, headers, maxSockets, timeoutMs);
+  return server === undefined ? client : { ...client, server };
 }
 
 function nodeHttpClient(baseUrl, headers, maxSockets, timeoutMs) {

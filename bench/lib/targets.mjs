@@ -1,6 +1,7 @@
 // Targets more than one suite measures: the baseline's trivial Worker -> Durable Object call and its relay echo,
 // and the service's REST execute of `local_get_time` and of a device tool. One definition each, so every suite
-// measures exactly the same call.
+// measures exactly the same call. Each target names the server its client talks to (`client.server`), for its own
+// CPU and, on the service, its Durable Object request counts.
 import { expectJson } from "./http.mjs";
 
 export const EXECUTE_LOCAL_TIME = "/api/v1/mcp/tools/local_get_time/execute";
@@ -18,6 +19,7 @@ export function baselineCallTarget(base, ids, name, description, path = "/call")
   return {
     name,
     description,
+    server: base.server,
     async callOnce(conn) {
       expectJson(await base.post(path, { id: ids[conn], arguments: {} }), (body) => body.ok === true, name);
     },
@@ -34,6 +36,7 @@ export function restLocalTimeTarget(api, sessions, name, description) {
   return {
     name,
     description,
+    server: api.server,
     async callOnce(conn) {
       expectJson(await api.post(EXECUTE_LOCAL_TIME, { session_id: sessions[conn], arguments: {} }), restLocalTimeOk, name);
     },
@@ -53,6 +56,7 @@ export function relayEchoTarget(base, ids, name, description) {
   return {
     name,
     description,
+    server: base.server,
     async callOnce(conn) {
       expectJson(
         await base.post("/relay", { id: ids[conn], arguments: { volume: 50 } }),
@@ -73,6 +77,7 @@ export function deviceCallTarget(api, sessions, name, description) {
   return {
     name,
     description,
+    server: api.server,
     async callOnce(conn) {
       expectJson(
         await api.post(EXECUTE_SET_VOLUME, { session_id: sessions[conn], arguments: { volume: 50 } }),

@@ -35,6 +35,7 @@ export default {
         {
           name: "do-put",
           description: "profile worker: JSON parse -> the service's SessionObject class, a bench-only method doing one kv.put (no service logic)",
+          server: lean.server,
           async callOnce(conn) {
             expectJson(await lean.post("/direct/put", { session_id: leanSessions[conn] }), (body) => body.ok === true, "do-put");
           },
@@ -42,6 +43,7 @@ export default {
         {
           name: "do-execute",
           description: "profile worker: JSON parse -> SessionObject.execute(local_get_time) -> JSON; no Hono, auth, zod, log or metrics",
+          server: lean.server,
           async callOnce(conn) {
             expectJson(
               await lean.post("/direct/execute", { session_id: leanSessions[conn], tool_name: "local_get_time", arguments: {} }),

@@ -46,6 +46,7 @@ export default {
           name: "ws-echo",
           description:
             "reference: a message over a WebSocket from this process to bench/baseline, forwarded to a Durable Object (hibernation API) that echoes it; no HTTP request per call; one socket per connection",
+          server: baseline.name,
           async connect(conn) {
             const ws = await openSocket(`${baseline.url.replace(/^http/, "ws")}/ws?id=${encodeURIComponent(echoIds[conn])}`);
             let waiting = null;

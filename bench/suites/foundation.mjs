@@ -48,6 +48,7 @@ export default {
         {
           name: "trpc",
           description: "POST /trpc/executeTool {tool_name, session_id, arguments:{}} (plain JSON, non-batched) with the bearer token",
+          server: api.server,
           async callOnce(conn) {
             expectJson(
               await api.post("/trpc/executeTool", { tool_name: "local_get_time", session_id: sessions[conn], arguments: {} }),

@@ -1,90 +1,73 @@
-// MCP endpoint suite (issue 5): `tools/call` of local_get_time through the session's Streamable HTTP MCP
-// endpoint, against the same call through REST. Both go Worker -> session Durable Object -> the same core.
+// MCP endpoint suite (issues 5 and 15): `tools/call` of local_get_time through a session's MCP endpoint
+// `/api/v1/mcp/sessions/{id}/mcp`, against the same call through REST. Aim (issue 15): p50 within 1.15x of REST.
+//
+// The endpoint is stateless (issue 15): no initialize and no Mcp-Session-Id, so every call is one POST, in
+// either protocol era: `mcp-modern` (2026-07-28: version, method and tool name in headers, the `_meta` envelope
+// in params) and `mcp-legacy` (a 2025-11-25 tools/call without a session id; the answer may be SSE or JSON).
+// Code that still needs an MCP session refuses both: `unavailable` probes once and skips the suite with the
+// reason, so the suite runs before and after the stateless endpoint lands.
 import { BENCH_TOKEN } from "../lib/context.mjs";
+import { legacyHeaders, legacyToolCall, localTimeOk, mcpCallTarget, modernHeaders, modernToolCall, probeCall } from "../lib/mcp.mjs";
 import { bindSessions, sessionIds } from "../lib/sessions.mjs";
 import { restLocalTimeTarget } from "../lib/targets.mjs";
 
-const ACCEPT = "application/json, text/event-stream";
-
-/** Opens an MCP session on `url` (initialize + notifications/initialized) and returns its id. */
-async function openMcpSession(url) {
-  const headers = { authorization: `Bearer ${BENCH_TOKEN}`, accept: ACCEPT, "content-type": "application/json" };
-  const init = await fetch(url, {
-    method: "POST",
-    headers,
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "1.0.0" } },
-    }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const sessionId = init.headers.get("mcp-session-id");
-  await init.text();
-  if (init.status !== 200 || !sessionId) throw new Error(`MCP initialize failed: HTTP ${init.status}`);
-  const ack = await fetch(url, {
-    method: "POST",
-    headers: { ...headers, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" },
-    body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  await ack.text();
-  return sessionId;
-}
-
-/** The JSON-RPC reply inside a Streamable HTTP answer (SSE `data:` line, or a JSON body). */
-function rpcReply(text) {
-  const data = text.startsWith("{") ? text : /^data: (.*)$/m.exec(text)?.[1];
-  if (!data) throw new Error(`no JSON-RPC reply in: ${text.slice(0, 200)}`);
-  return JSON.parse(data);
-}
+const auth = { authorization: `Bearer ${BENCH_TOKEN}` };
+const TOOL = "local_get_time";
+const endpoint = (session) => `/api/v1/mcp/sessions/${encodeURIComponent(session)}/mcp`;
+const modern = { ...auth, ...modernHeaders("tools/call", TOOL) };
+const legacy = { ...auth, ...legacyHeaders() };
 
 /** @type {import("../lib/suite.mjs").Suite} */
 export default {
   name: "mcp",
-  description: "tools/call local_get_time through the session MCP endpoint vs executeTool through REST",
+  description: "tools/call local_get_time on the session MCP endpoint (stateless: 2026-07-28 and 2025-era requests) vs executeTool through REST",
+  aim: 1.15,
+  aimOn: "p50",
+  async unavailable(ctx) {
+    const service = await ctx.service();
+    const [probe] = sessionIds(ctx, "mcp-probe", 1);
+    await bindSessions(ctx.client(service.url, auth), [probe]);
+    const url = `${service.url}${endpoint(probe)}`;
+    const refused = [
+      ["2026-07-28", await probeCall(url, modern, modernToolCall(0, TOOL, {}), localTimeOk)],
+      ["2025-11-25 without a session id", await probeCall(url, legacy, legacyToolCall(0, TOOL, {}), localTimeOk)],
+    ].filter(([, reason]) => reason !== null);
+    if (refused.length === 0) return null;
+    return `the session MCP endpoint refuses a stateless tools/call (${refused.map(([era, reason]) => `${era}: ${reason}`).join("; ")}); it needs the stateless endpoint of issue 15`;
+  },
   async setup(ctx) {
     const maxConnections = Math.max(...ctx.options.concurrency);
     const service = await ctx.service();
-    const api = ctx.client(service.url, { authorization: `Bearer ${BENCH_TOKEN}` });
+    const api = ctx.client(service.url, auth);
     const sessions = sessionIds(ctx, "mcp", maxConnections);
     await bindSessions(api, sessions);
-    // An MCP session lives in its Durable Object's memory and ends when the object is evicted (idle in
-    // between batches), as real clients see it: each measured batch opens a fresh one (not timed).
-    const openClient = async (conn) => {
-      const path = `/api/v1/mcp/sessions/${encodeURIComponent(sessions[conn])}/mcp`;
-      const mcpSession = await openMcpSession(`${service.url}${path}`);
-      const client = ctx.client(service.url, {
-        authorization: `Bearer ${BENCH_TOKEN}`,
-        accept: ACCEPT,
-        "mcp-session-id": mcpSession,
-        "mcp-protocol-version": "2025-11-25",
-      });
-      return { path, client };
-    };
-    let nextId = 1;
+    // One client per era (its headers), one bound session per load-generator connection, as for REST.
+    const modernClient = ctx.client(service.url, modern);
+    const legacyClient = ctx.client(service.url, legacy);
+    const path = (/** @type {number} */ conn) => endpoint(sessions[conn]);
     return {
       baseline: "rest",
+      aimTargets: ["mcp-modern", "mcp-legacy"],
       targets: [
         restLocalTimeTarget(api, sessions, "rest", "POST /api/v1/mcp/tools/local_get_time/execute {session_id, arguments:{}} (one bound session per connection)"),
-        {
-          name: "mcp",
+        mcpCallTarget({
+          name: "mcp-modern",
           description:
-            "POST /api/v1/mcp/sessions/{id}/mcp tools/call local_get_time on an initialized MCP session (one per connection, opened before each batch; answer read from the SSE reply)",
-          async connect(conn) {
-            const { path, client } = await openClient(conn);
-            return {
-              async callOnce() {
-                const reply = await client.post(path, { jsonrpc: "2.0", id: nextId++, method: "tools/call", params: { name: "local_get_time", arguments: {} } });
-                if (reply.status !== 200) throw new Error(`mcp: HTTP ${reply.status} ${reply.text.slice(0, 200)}`);
-                const rpc = rpcReply(reply.text);
-                if (rpc.result?.structuredContent?.action !== "req_llm") throw new Error(`mcp: unexpected reply ${reply.text.slice(0, 200)}`);
-              },
-              close: () => client.close(),
-            };
-          },
-        },
+            "POST /api/v1/mcp/sessions/{id}/mcp tools/call local_get_time as a 2026-07-28 stateless request (mcp-protocol-version, mcp-method, mcp-name headers; _meta envelope; no session id)",
+          client: modernClient,
+          path,
+          body: (id) => modernToolCall(id, TOOL, {}),
+          accept: localTimeOk,
+        }),
+        mcpCallTarget({
+          name: "mcp-legacy",
+          description:
+            "POST /api/v1/mcp/sessions/{id}/mcp tools/call local_get_time as a 2025-11-25 request without Mcp-Session-Id (no initialize; answer read from SSE or JSON)",
+          client: legacyClient,
+          path,
+          body: (id) => legacyToolCall(id, TOOL, {}),
+          accept: localTimeOk,
+        }),
       ],
     };
   },

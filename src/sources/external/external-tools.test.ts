@@ -1,15 +1,19 @@
 /**
- * The session-side provider over a hand-written in-memory upstream object (the Durable Object RPC seam):
- * naming and routing across servers, the revalidation window, and what it serves when an object fails.
- * The real objects and real upstreams are exercised in test/external/.
+ * The caller-side provider over a hand-written in-memory upstream object (the Durable Object RPC seam):
+ * naming and routing across servers, the revalidation window, what it serves when an object fails, and that
+ * a call on a route goes to the upstream, not to the object. The real objects and real upstreams are
+ * exercised in test/sources/external/.
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fail, ok, type Result } from "../../core/errors";
 import { DEFAULT_NAMING, type StoredNames } from "../../tools/naming";
-import { ExternalTools, REVALIDATE_MS } from "./external-tools";
-import { initialHealth } from "./health";
+import { startTestServer, type TestServer } from "../../../test/fixtures/upstream-servers";
+import { ExternalTools } from "./external-tools";
+import { REVALIDATE_MS } from "./catalogue-freshness";
+import { initialHealth, recordSuccess, type Health } from "./health";
 import { parseServers } from "./server-config";
-import type { UpstreamTool } from "./upstream-client";
+import { UpstreamConnection } from "./upstream-client";
+import type { UpstreamRoute, UpstreamTool } from "./upstream-model";
 import type { CallRequest, CatalogueReply, CatalogueRequest, UpstreamRpc, UpstreamStatus } from "./upstream-rpc";
 
 const tool = (name: string): UpstreamTool => ({ name, description: name, inputSchema: { type: "object", properties: { n: { type: "integer" } } } });
@@ -17,26 +21,41 @@ const tool = (name: string): UpstreamTool => ({ name, description: name, inputSc
 class InMemoryUpstream implements UpstreamRpc {
   catalogueCalls = 0;
   calls: CallRequest[] = [];
+  reports = 0;
   broken = false;
+  ttl_ms: number | undefined;
+  route: UpstreamRoute | undefined;
+  health: Health = recordSuccess(initialHealth(), 0);
   constructor(public tools: UpstreamTool[], public version = 1) {}
   async catalogue(request: CatalogueRequest): Promise<Result<CatalogueReply>> {
     this.catalogueCalls += 1;
     if (this.broken) throw new Error("object reset");
-    const reply: CatalogueReply = { version: this.version, visible: true, health: initialHealth() };
+    const reply: CatalogueReply = { version: this.version, visible: true, health: this.health };
     if (request.known_version !== this.version) reply.tools = this.tools;
+    if (this.ttl_ms !== undefined) reply.ttl_ms = this.ttl_ms;
+    if (this.route) reply.route = this.route;
     return ok(reply);
   }
   async call(request: CallRequest) {
     this.calls.push(request);
     return ok({ content: [{ type: "text", text: `${request.tool}:${JSON.stringify(request.arguments)}` }] });
   }
+  async renew(): Promise<Result<UpstreamRoute>> {
+    return fail("internal", "unused");
+  }
+  async report(): Promise<Result<Health>> {
+    this.reports += 1;
+    return ok(this.health);
+  }
   async status(): Promise<Result<UpstreamStatus>> {
     return fail("internal", "unused");
   }
 }
 
-function setup() {
-  const { servers } = parseServers({ mcpServers: { one: { url: "http://one/mcp" }, two: { url: "http://two/mcp", prefix: "t2" } } });
+function setup(cache_ttl_seconds = 300) {
+  const { servers } = parseServers({
+    mcpServers: { one: { url: "http://one/mcp", cache_ttl_seconds }, two: { url: "http://two/mcp", prefix: "t2", cache_ttl_seconds } },
+  });
   const upstreams: Record<string, InMemoryUpstream> = { one: new InMemoryUpstream([tool("search"), tool("a.b")]), two: new InMemoryUpstream([tool("search")]) };
   let now = 1_000_000;
   let names: StoredNames | undefined;
@@ -84,10 +103,60 @@ describe("ExternalTools", () => {
     expect((await provider.list()).map((t) => t.name)).toEqual(["mcp_one_search", "mcp_a_b", "mcp_t2_search"]);
   });
 
+  it("widens the window to the upstream's ttlMs, capped by the server's cache TTL", async () => {
+    const { provider, upstreams, advance } = setup(20);
+    upstreams.one!.ttl_ms = 60_000;
+    await provider.list();
+    advance(REVALIDATE_MS);
+    await provider.list();
+    expect(upstreams.one!.catalogueCalls).toBe(1); // within its ttlMs
+    expect(upstreams.two!.catalogueCalls).toBe(2); // no ttlMs: the 1 s window
+    advance(19_000);
+    await provider.list();
+    expect(upstreams.one!.catalogueCalls).toBe(2); // 20 s: cache_ttl_seconds caps the 60 s ttlMs
+  });
+
+  it("never revalidates on the call path", async () => {
+    const { provider, upstreams, advance } = setup();
+    await provider.list();
+    advance(10 * REVALIDATE_MS);
+    expect((await provider.call("mcp_a_b", { n: 2 })).ok).toBe(true);
+    expect(upstreams.one!.catalogueCalls).toBe(1);
+  });
+
   it("answers tool_not_found for a name no server has", async () => {
     const { provider } = setup();
     const result = await provider.call("mcp_nothing", {});
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.code).toBe("tool_not_found");
+  });
+});
+
+describe("ExternalTools on a route", () => {
+  let upstream: TestServer;
+  beforeAll(async () => {
+    upstream = await startTestServer({
+      name: "direct",
+      transport: "streamable-http",
+      tools: [{ name: "ping", description: "Pong", inputSchema: { type: "object" }, run: () => ({ content: [{ type: "text", text: "pong" }] }) }],
+    });
+  });
+  afterAll(() => upstream.stop());
+
+  it("calls the upstream itself, and the object hears nothing of it", async () => {
+    const { servers } = parseServers({ mcpServers: { direct: { url: upstream.url } } });
+    const opened = await UpstreamConnection.open(servers[0]!, { onToolsChanged: () => undefined, onDead: () => undefined });
+    if (!opened.ok) throw new Error(opened.failure.message);
+    const object = new InMemoryUpstream([{ name: "ping", description: "Pong", inputSchema: { type: "object" } }]);
+    object.route = opened.value.route;
+    await opened.value.close();
+    const provider = new ExternalTools(servers, async () => object, { load: () => undefined, save: () => undefined }, DEFAULT_NAMING);
+    expect((await provider.list()).map((tool) => tool.name)).toEqual(["mcp_ping"]);
+    const calls = upstream.stats.call;
+    for (let i = 0; i < 3; i += 1) expect(await provider.call("mcp_ping", {})).toEqual(ok({ success: true, action: "req_llm", result: "pong" }));
+    expect(upstream.stats.call - calls).toBe(3);
+    expect(object.calls).toEqual([]);
+    expect(object.reports).toBe(0);
+    expect(object.catalogueCalls).toBe(1);
   });
 });

@@ -1,9 +1,12 @@
 /**
- * The external tools of one session's catalogue: asks each server's upstream object for its (cached) tool
- * list concurrently, names them (see naming.ts), validates arguments against the upstream's schema, routes
- * calls with the original tool name, and maps results to the action contract.
+ * The external tools of one caller's catalogue (a session object, an agent object, or a Worker isolate serving
+ * the shared `/mcp` endpoint): asks each server's upstream object for its catalogue concurrently, names the
+ * tools (see naming.ts), validates arguments against the upstream's schema, calls the upstream directly with
+ * the original tool name (direct-calls.ts; HTTP+SSE upstreams through their object), and maps results to the
+ * action contract.
  *
- * No I/O objects are kept here: only the last catalogues (plain data) and compiled argument checks.
+ * No I/O objects are kept here, so one instance may serve request after request of an isolate: only the last
+ * catalogues with their routes and health (plain data) and compiled argument checks.
  */
 import { raceDeadline } from "../../core/deadline";
 import { fail, ok, type Result } from "../../core/errors";
@@ -11,11 +14,14 @@ import type { ToolDescriptor, ToolResult } from "../../core/schemas";
 import { log } from "../../observability/log";
 import type { ToolArgs, Source } from "../../tools/tool-source";
 import { compileArgumentCheck, type ArgumentCheck } from "./argument-validation";
+import { isFresh } from "./catalogue-freshness";
+import { callDirectly } from "./direct-calls";
+import { toolsVisible, type Health } from "./health";
 import type { NamingOptions, StoredNames } from "../../tools/naming";
 import { nameExternalTools } from "./naming";
 import { toToolResult, type RawCallResult } from "./result-mapping";
 import { connectionDigest, isToolExposed, type ExternalServer } from "./server-config";
-import type { UpstreamTool } from "./upstream-client";
+import type { UpstreamRoute, UpstreamTool } from "./upstream-model";
 import type { CatalogueReply, UpstreamRpc } from "./upstream-rpc";
 
 /** Finds the upstream object of a server (by its configuration). */
@@ -27,10 +33,16 @@ export interface NameStore {
   save(names: StoredNames): void;
 }
 
-interface KnownCatalogue {
+/** A caller's copy of one server's catalogue reply, updated by what its own calls learn. */
+interface KnownServer {
   version: number;
   tools: UpstreamTool[];
-  visible: boolean;
+  /** As last heard: from a catalogue reply, or from the object's answer to a report. */
+  health: Health;
+  /** Where direct calls go (absent: through the object). */
+  route?: UpstreamRoute;
+  /** The upstream's own freshness of its list, which may widen the revalidation window. */
+  ttl_ms?: number;
   /** When the upstream object last confirmed this copy. */
   checked_at: number;
 }
@@ -44,21 +56,14 @@ interface Route {
 /** Extra wait, beyond a server's own deadlines, before a silent upstream object is given up on. */
 const RPC_SLACK_MS = 2_000;
 /**
- * The upstream object ends every call within the server's `timeout_ms`; this much more is allowed for the
- * hop to it before the session gives up on the object itself.
+ * The upstream object ends every call it runs within the server's `timeout_ms`; this much more is allowed for
+ * the hop to it before the caller gives up on the object itself.
  */
 const CALL_SLACK_MS = 500;
 
-/**
- * A copy confirmed this recently is used without asking the upstream object again. Every execute lists
- * the catalogue first (to resolve the name), so this spares one RPC per call in a burst; changes (a new
- * list, a server turning unhealthy) show up at most this much later.
- */
-export const REVALIDATE_MS = 1_000;
-
 export class ExternalTools implements Source {
   readonly kind = "external" as const;
-  readonly #known = new Map<string, KnownCatalogue>();
+  readonly #known = new Map<string, KnownServer>();
   #routes = new Map<string, Route>();
   /** The descriptors of the last naming, and the catalogue versions they were computed from. */
   #named: { key: string; descriptors: ToolDescriptor[] } | undefined;
@@ -78,7 +83,11 @@ export class ExternalTools implements Source {
     // Concurrently, each with its own deadline: one slow server never holds up the others for longer
     // than its own connect_timeout_ms, and only on its very first discovery.
     await Promise.all(this.servers.map((server) => this.#refresh(server)));
-    const key = this.servers.map((server) => `${this.#known.get(server.name)?.version ?? 0}:${this.#known.get(server.name)?.visible}`).join(",");
+    const now = this.now();
+    // Visibility from the copy's health and the clock now: a grace period may end, or a call may have learnt
+    // of a failure, between two revalidations.
+    const visible = new Map(this.servers.map((server) => [server.name, this.#visible(server, now)]));
+    const key = this.servers.map((server) => `${this.#known.get(server.name)?.version ?? 0}:${visible.get(server.name)}`).join(",");
     if (this.#named?.key === key) return this.#named.descriptors;
     // Names are computed over every known tool list, hidden ones included, so a server going down and
     // up again does not rename the tools of the others.
@@ -101,7 +110,7 @@ export class ExternalTools implements Source {
       const server = byServer.get(named.server);
       const known = this.#known.get(named.server);
       const tool = known?.tools.find((candidate) => candidate.name === named.tool);
-      if (!server || !known?.visible || !tool) continue;
+      if (!server || !known || !visible.get(named.server) || !tool) continue;
       routes.set(named.name, { server, tool, version: known.version });
       descriptors.push({ name: named.name, description: tool.description, input_schema: tool.inputSchema, source: "external" });
     }
@@ -127,21 +136,42 @@ export class ExternalTools implements Source {
     if (!checked.ok) return checked;
 
     const { server, tool } = route;
-    const upstream = await this.directory(server);
+    const known = this.#known.get(server.name);
+    if (server.transport === "sse" || !known?.route) return this.#callThroughObject(server, tool, args);
+    const called = await callDirectly(server, tool, args, { route: known.route, health: known.health }, {
+      upstream: () => this.directory(server),
+      ref: { server: server.name, digest: await this.#digest(server) },
+      now: this.now,
+    });
+    // What the call learnt is kept for the next ones (the copy is replaced, never changed in place).
+    if (called.route || called.health) {
+      const current = this.#known.get(server.name);
+      if (current) this.#known.set(server.name, { ...current, ...(called.route && { route: called.route }), ...(called.health && { health: called.health }) });
+    }
+    return called.result;
+  }
+
+  /** HTTP+SSE upstreams (their replies arrive on the object's event stream), and servers with no route yet. */
+  async #callThroughObject(server: ExternalServer, tool: UpstreamTool, args: ToolArgs): Promise<Result<RawCallResult>> {
     const budget = server.timeout_ms + CALL_SLACK_MS;
-    const request = { server: server.name, digest: await this.#digest(server), tool: tool.name, arguments: args };
-    const called = await raceDeadline(
+    try {
+      const upstream = await this.directory(server);
+      const request = { server: server.name, digest: await this.#digest(server), tool: tool.name, arguments: args };
+      return await raceDeadline(upstream.call(request), budget, () => fail<never>("timeout", `MCP server '${server.name}' did not answer within ${budget} ms`));
+    } catch (error) {
       // An infrastructure failure of the object (reset, overload) throws across RPC: make it a Result.
-      upstream.call(request).catch((error: unknown) => fail<never>("upstream_error", `MCP server '${server.name}': ${messageOf(error)}`)),
-      budget,
-      () => fail<never>("timeout", `MCP server '${server.name}' did not answer within ${budget} ms`),
-    );
-    return called;
+      return fail("upstream_error", `MCP server '${server.name}': ${messageOf(error)}`);
+    }
+  }
+
+  #visible(server: ExternalServer, now: number): boolean {
+    const known = this.#known.get(server.name);
+    return known !== undefined && toolsVisible(known.health, now, server.unhealthy_grace_seconds);
   }
 
   async #refresh(server: ExternalServer): Promise<void> {
     const previous = this.#known.get(server.name);
-    if (previous && this.now() - previous.checked_at < REVALIDATE_MS) return;
+    if (previous && isFresh(previous.checked_at, this.now(), previous.ttl_ms, server.cache_ttl_seconds)) return;
     let reply: Result<CatalogueReply>;
     try {
       const upstream = await this.directory(server);
@@ -158,8 +188,19 @@ export class ExternalTools implements Source {
       log("warn", "external.catalogue_unavailable", { server: server.name, code: reply.error.code, message: reply.error.message });
       return;
     }
-    const tools = reply.value.tools ?? (previous?.version === reply.value.version ? previous.tools : []);
-    this.#known.set(server.name, { version: reply.value.version, tools, visible: reply.value.visible, checked_at: this.now() });
+    const { value } = reply;
+    const tools = value.tools ?? (previous?.version === value.version ? previous.tools : []);
+    // An object that lost its connection (and with it the route) still has callers with a working route.
+    const route = value.route ?? previous?.route;
+    this.#known.set(server.name, {
+      version: value.version,
+      tools,
+      // Visibility is judged from the health at listing time (the object judges it the same way).
+      health: value.health,
+      ...(route && { route }),
+      ...(value.ttl_ms !== undefined && { ttl_ms: value.ttl_ms }),
+      checked_at: this.now(),
+    });
   }
 
   #check(route: Route): ArgumentCheck {

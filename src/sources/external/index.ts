@@ -1,6 +1,6 @@
 /**
- * External MCP servers (issue 4) — the public surface used by the session Durable Object and the HTTP
- * layer. Design: docs/design/external-servers.md.
+ * External MCP servers (issue 4) — the public surface used by the session and agent Durable Objects, the
+ * shared `/mcp` endpoint and the HTTP layer. Design: docs/design/external-servers.md.
  */
 import { z } from "zod";
 import type { ServiceConfig } from "../../core/config";
@@ -26,10 +26,19 @@ export const ExternalServerState = z.object({
   visible: z.boolean().optional().describe("Whether its tools are offered to the LLM now (false once an unhealthy server's grace period is over)"),
   consecutive_failures: z.number().int().nonnegative().optional(),
   next_retry_at: z.string().nullable().optional().describe("ISO time of the next background retry of an unhealthy server"),
+  protocol_era: z
+    .enum(["modern", "legacy"])
+    .nullable()
+    .optional()
+    .describe("Which MCP era the service speaks with it: `modern` (2026-07-28, stateless) or `legacy` (2025, sessions or HTTP+SSE); null until first connected"),
+  protocol_version: z.string().nullable().optional().describe("The MCP protocol version negotiated with it, e.g. `2026-07-28` or `2025-11-25`; null until first connected"),
 });
 export type ExternalServerState = z.infer<typeof ExternalServerState>;
 
-/** The tool provider of every configured external server, for one session's catalogue. */
+/**
+ * The tool provider of every configured external server, for one caller's catalogue. It holds no I/O object
+ * between requests, so a Worker isolate may keep one at module scope and serve every request with it.
+ */
 export function externalTools(config: ServiceConfig, env: Env, names: NameStore): ExternalTools {
   const parsed = parseServers(config);
   logIssuesOnce(parsed.issues);
@@ -63,11 +72,24 @@ export async function externalServerStates(config: ServiceConfig, env: Env): Pro
           visible: false,
           consecutive_failures: 0,
           next_retry_at: null,
+          protocol_era: null,
+          protocol_version: null,
         };
       }
       const status = await statusOf(server, directory);
       if (!status.ok) {
-        return { ...base, state: "unhealthy", tool_count: 0, last_error: status.message, last_success: null, visible: false, consecutive_failures: 0, next_retry_at: null };
+        return {
+          ...base,
+          state: "unhealthy",
+          tool_count: 0,
+          last_error: status.message,
+          last_success: null,
+          visible: false,
+          consecutive_failures: 0,
+          next_retry_at: null,
+          protocol_era: null,
+          protocol_version: null,
+        };
       }
       const { health } = status.value;
       return {
@@ -79,6 +101,8 @@ export async function externalServerStates(config: ServiceConfig, env: Env): Pro
         visible: status.value.visible && toolsVisible(health, Date.now(), server.unhealthy_grace_seconds),
         consecutive_failures: health.failures,
         next_retry_at: health.state === "unhealthy" ? iso(health.next_retry_at) : null,
+        protocol_era: status.value.protocol?.era ?? null,
+        protocol_version: status.value.protocol?.protocol_version ?? null,
       };
     }),
   );

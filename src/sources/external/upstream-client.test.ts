@@ -1,23 +1,24 @@
 /**
- * The SDK client module against real SDK servers over HTTP (in this Node process), with code generation
- * from strings disabled around every SDK use — the Workers runtime forbids it, the vitest workers pool does
- * not, so this is where a regression to the SDK's default (Ajv) validator is caught.
+ * The SDK client module against real SDK servers over HTTP (in this Node process): a 2025 Streamable HTTP and
+ * an HTTP+SSE server (v1 SDK) and a 2026-07-28-only one (v2 SDK), with code generation from strings disabled
+ * around every SDK use — the Workers runtime forbids it, the vitest workers pool does not, so this is where a
+ * regression to an Ajv validator (the v2 SDK's default outside workerd) is caught.
  */
-import type { Client as SdkClient } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import type { ModernServer } from "../../../test/fixtures/modern-upstream";
 import type { FixtureTool, TestServer } from "../../../test/fixtures/upstream-servers";
-import type { UpstreamTarget } from "./upstream-client";
+import type { UpstreamTarget, UpstreamTool } from "./upstream-model";
 
 // zod decides per schema, when the schema is built, whether to compile its parser with `new Function`.
 // Under workerd it detects that it may not; in Node it may, and the SDK builds its schemas at import. So
 // say what workerd would *before* the SDK is loaded — hence the dynamic imports below.
 z.config({ jitless: true });
-const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
-const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
-const { ListResourcesResultSchema } = await import("@modelcontextprotocol/sdk/types.js");
+const { Client, StreamableHTTPClientTransport } = await import("@modelcontextprotocol/client");
 const { startTestServer } = await import("../../../test/fixtures/upstream-servers");
-const { UpstreamConnection } = await import("./upstream-client");
+const { startModernServer } = await import("../../../test/fixtures/modern-upstream");
+const { freePort } = await import("../../../test/fixtures/upstream-servers");
+const { UpstreamConnection, callDirect, classify } = await import("./upstream-client");
 
 const weather: FixtureTool = {
   name: "weather",
@@ -29,12 +30,14 @@ const weather: FixtureTool = {
     return { content: [{ type: "text", text: JSON.stringify(data) }], structuredContent: data };
   },
 };
+const liar: FixtureTool = { ...weather, name: "liar", run: () => ({ content: [], structuredContent: { city: 1 } }) };
 const hang: FixtureTool = {
   name: "hang",
   description: "Never answers",
   inputSchema: { type: "object" },
   run: (_args, signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve({ content: [] }))),
 };
+const asTool = ({ name, description, inputSchema, outputSchema }: FixtureTool): UpstreamTool => ({ name, description, inputSchema, ...(outputSchema && { outputSchema }) });
 
 const realFunction = globalThis.Function;
 /** Throws like workerd does for `new Function(...)` / `Function(...)`. */
@@ -49,8 +52,9 @@ const forbidden = new Proxy(realFunction, {
 
 let streamable: TestServer;
 let sse: TestServer;
+let modern: ModernServer;
 const hooks = { onToolsChanged: () => undefined, onDead: () => undefined };
-const target = (server: TestServer, extra: Partial<UpstreamTarget> = {}): UpstreamTarget => ({
+const target = (server: { name: string; url: string }, extra: Partial<UpstreamTarget> = {}): UpstreamTarget => ({
   name: server.name,
   url: server.url,
   transport: server.url.endsWith("/sse") ? "sse" : "streamable-http",
@@ -60,13 +64,21 @@ const target = (server: TestServer, extra: Partial<UpstreamTarget> = {}): Upstre
   ...extra,
 });
 
+async function open(server: { name: string; url: string }, extra: Partial<UpstreamTarget> = {}) {
+  const opened = await UpstreamConnection.open(target(server, extra), hooks);
+  if (!opened.ok) throw new Error(opened.failure.message);
+  return opened.value;
+}
+
 beforeAll(async () => {
-  streamable = await startTestServer({ name: "streamable", transport: "streamable-http", tools: [weather, hang], pageSize: 1 });
+  streamable = await startTestServer({ name: "streamable", transport: "streamable-http", tools: [weather, hang, liar], pageSize: 1 });
   sse = await startTestServer({ name: "sse", transport: "sse", tools: [weather] });
+  modern = await startModernServer({ name: "modern", port: await freePort(), tools: [weather, hang], ttlMs: 30_000 });
 });
 afterAll(async () => {
   await streamable.stop();
   await sse.stop();
+  await modern.stop();
 });
 beforeEach(() => {
   globalThis.Function = forbidden;
@@ -75,85 +87,146 @@ afterEach(() => {
   globalThis.Function = realFunction;
 });
 
-describe("UpstreamConnection with code generation forbidden", () => {
-  it("the guard is real: the SDK's default validator (Ajv) fails listTools on an outputSchema", async () => {
+describe("the SDK client with code generation forbidden", () => {
+  it("the guard is real: the SDK's default validator outside workerd (Ajv) cannot check an outputSchema", async () => {
     const client = new Client({ name: "default-validator", version: "0" });
     await client.connect(new StreamableHTTPClientTransport(new URL(streamable.url)));
-    await expect(client.listTools()).rejects.toThrow(/Code generation from strings disallowed/);
+    await client.listTools();
+    await expect(client.callTool({ name: "weather", arguments: { city: "Oslo" } })).rejects.toThrow(/Code generation from strings disallowed/);
     await client.close();
   });
 
-  it.each(["streamable", "sse"])("lists (every page) and calls a tool with an outputSchema over %s", async (which) => {
-    const server = which === "sse" ? sse : streamable;
-    const opened = await UpstreamConnection.open(target(server), hooks);
-    if (!opened.ok) throw new Error(opened.failure.message);
-    const conn = opened.value;
-    const tools = await conn.listTools(2_000);
-    expect(tools.ok && tools.value.map((t) => t.name)).toEqual(which === "sse" ? ["weather"] : ["weather", "hang"]);
-    const result = await conn.callTool("weather", { city: "Oslo" }, 2_000);
+  it.each(["streamable", "sse", "modern"])("lists (every page) and calls a tool with an outputSchema over %s", async (which) => {
+    const server = which === "sse" ? sse : which === "modern" ? modern : streamable;
+    const conn = await open(server);
+    const listed = await conn.listTools(2_000);
+    if (!listed.ok) throw new Error(listed.failure.message);
+    expect(listed.value.tools.map((t) => t.name)).toEqual(which === "sse" ? ["weather"] : which === "modern" ? ["weather", "hang"] : ["weather", "hang", "liar"]);
+    expect(listed.value.tools[0]?.outputSchema).toEqual(weather.outputSchema);
+    expect(listed.value.ttl_ms).toBe(which === "modern" ? 30_000 : undefined);
+    const result = await conn.callTool(asTool(weather), { city: "Oslo" }, 2_000);
     expect(result).toEqual({
       ok: true,
       value: { content: [{ type: "text", text: '{"city":"Oslo","celsius":20}' }], structuredContent: { city: "Oslo", celsius: 20 } },
     });
     await conn.close();
   });
+
+  it("checks structured content against the output schema on a direct call", async () => {
+    const conn = await open(streamable);
+    const route = conn.route!;
+    const result = await callDirect(target(streamable), route, asTool(liar), {}, 2_000);
+    expect(result).toMatchObject({ ok: false, failure: { kind: "protocol" } });
+    await conn.close();
+  });
 });
 
-describe("UpstreamConnection failure kinds", () => {
+describe("eras and routes", () => {
+  it("speaks 2026-07-28 to a modern server: stateless, its discover result is the route", async () => {
+    const conn = await open(modern);
+    expect(conn.protocol).toEqual({ era: "modern", protocol_version: "2026-07-28" });
+    expect(conn.route).toMatchObject({ era: "modern", protocol_version: "2026-07-28", discover: { supportedVersions: ["2026-07-28"] } });
+    expect(await conn.probe(2_000)).toEqual({ ok: true, value: undefined }); // server/discover: ping is gone
+    await conn.close();
+  });
+
+  it("speaks 2025 to legacy servers: a shared session for Streamable HTTP, no route for HTTP+SSE", async () => {
+    const conn = await open(streamable);
+    expect(conn.protocol?.era).toBe("legacy");
+    expect(conn.route).toMatchObject({ era: "legacy", session_id: expect.any(String) });
+    expect(await conn.probe(2_000)).toEqual({ ok: true, value: undefined });
+    const overSse = await open(sse);
+    expect(overSse.protocol?.era).toBe("legacy");
+    expect(overSse.route).toBeUndefined();
+    await conn.close();
+    await overSse.close();
+  });
+
+  it("calls directly on a route with no handshake of its own (legacy: the shared session; modern: the discover result)", async () => {
+    for (const server of [streamable, modern]) {
+      const conn = await open(server);
+      const route = conn.route!;
+      await conn.close(); // a route outlives the connection that made it
+      const initialized = streamable.stats.initialize;
+      const discovered = modern.stats["server/discover"] ?? 0;
+      const result = await callDirect(target(server), route, asTool(weather), { city: "Rome" }, 2_000);
+      expect(result).toMatchObject({ ok: true, value: { structuredContent: { city: "Rome", celsius: 20 } } });
+      expect(streamable.stats.initialize).toBe(initialized);
+      expect(modern.stats["server/discover"] ?? 0).toBe(discovered);
+    }
+  });
+
+  it("calls a sessionless 2025 server on a route with no session, with no initialize", async () => {
+    const stateless = await startModernServer({ name: "stateless", port: await freePort(), tools: [weather], legacy: "stateless" });
+    try {
+      const route = { era: "legacy" as const, protocol_version: "2025-11-25", session_id: null };
+      const result = await callDirect(target(stateless), route, asTool(weather), { city: "Lima" }, 2_000);
+      expect(result).toMatchObject({ ok: true, value: { structuredContent: { city: "Lima", celsius: 20 } } });
+      expect(stateless.stats).toEqual({ legacy: 1 }); // the tools/call alone
+    } finally {
+      await stateless.stop();
+    }
+  });
+
   it("resumes a stored session without initialize", async () => {
-    const first = await UpstreamConnection.open(target(streamable), hooks);
-    if (!first.ok) throw new Error(first.failure.message);
-    const resume = first.value.resumeState;
-    expect(resume?.session_id).toBeTruthy();
+    const first = await open(streamable);
+    const route = first.route;
+    if (route?.era !== "legacy" || route.session_id === null) throw new Error("no session");
     const initialized = streamable.stats.initialize;
-    const second = await UpstreamConnection.open(target(streamable), hooks, resume);
+    const second = await UpstreamConnection.open(target(streamable), hooks, { session_id: route.session_id, protocol_version: route.protocol_version });
     if (!second.ok) throw new Error(second.failure.message);
-    expect((await second.value.callTool("weather", { city: "A" }, 2_000)).ok).toBe(true);
+    const listed = await second.value.listTools(2_000);
+    expect(listed.ok && listed.value.tools.length).toBe(3);
+    expect((await second.value.callTool(asTool(weather), { city: "A" }, 2_000)).ok).toBe(true);
     expect(streamable.stats.initialize).toBe(initialized);
-    await first.value.close();
+    await first.close();
     await second.value.close();
   });
+});
 
-  it("reports session_expired after the upstream restarted (404 for the old session)", async () => {
-    const opened = await UpstreamConnection.open(target(streamable), hooks);
-    if (!opened.ok) throw new Error(opened.failure.message);
+describe("failure kinds", () => {
+  it("reports session_expired after the upstream restarted (404 for the old session), on a connection and on a direct call", async () => {
+    const conn = await open(streamable);
+    const route = conn.route!;
     await streamable.restart();
-    // The first request may instead meet the keep-alive socket the restart closed ("unreachable"); both
-    // kinds make the owner re-initialize and retry. The server itself answers 404 for the old session.
-    const first = await opened.value.callTool("weather", { city: "A" }, 2_000);
+    // The first request may instead meet the keep-alive socket the restart closed ("unreachable"). The server
+    // itself answers 404 for the old session.
+    const first = await conn.callTool(asTool(weather), { city: "A" }, 2_000);
     expect(first.ok || ["session_expired", "unreachable"].includes(first.failure.kind)).toBe(true);
-    const second = await opened.value.callTool("weather", { city: "A" }, 2_000);
+    const second = await conn.callTool(asTool(weather), { city: "A" }, 2_000);
     expect(second).toMatchObject({ ok: false, failure: { kind: "session_expired" } });
-    expect(opened.value.alive).toBe(false);
-    await opened.value.close();
+    expect(conn.alive).toBe(false);
+    await conn.close();
+    const direct = await callDirect(target(streamable), route, asTool(weather), { city: "A" }, 2_000);
+    expect(direct).toMatchObject({ ok: false, failure: { kind: "session_expired" } });
   });
 
-  it("reports a hanging call as timeout", async () => {
-    const opened = await UpstreamConnection.open(target(streamable, { timeout_ms: 300 }), hooks);
-    if (!opened.ok) throw new Error(opened.failure.message);
-    const result = await opened.value.callTool("hang", {}, 300);
-    expect(result).toMatchObject({ ok: false, failure: { kind: "timeout" } });
-    await opened.value.close();
+  it("reports a hanging call as timeout, on a connection and on a direct call", async () => {
+    const conn = await open(streamable, { timeout_ms: 300 });
+    expect(await conn.callTool(asTool(hang), {}, 300)).toMatchObject({ ok: false, failure: { kind: "timeout" } });
+    const modernConn = await open(modern);
+    const started = Date.now();
+    expect(await callDirect(target(modern), modernConn.route!, asTool(hang), {}, 300)).toMatchObject({ ok: false, failure: { kind: "timeout" } });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await conn.close();
+    await modernConn.close();
   });
 
   it("reports a server that is down as unreachable", async () => {
     const down = await startTestServer({ name: "down", transport: "streamable-http", tools: [], listen: false });
-    const opened = await UpstreamConnection.open(target(down), hooks);
-    expect(opened).toMatchObject({ ok: false, failure: { kind: "unreachable" } });
+    expect(await UpstreamConnection.open(target(down), hooks)).toMatchObject({ ok: false, failure: { kind: "unreachable" } });
+    const route = { era: "legacy" as const, protocol_version: "2025-11-25", session_id: "gone" };
+    expect(await callDirect(target(down), route, asTool(weather), {}, 2_000)).toMatchObject({ ok: false, failure: { kind: "unreachable" } });
   });
 
-  it("reports a JSON-RPC error as protocol (the server is alive)", async () => {
-    const opened = await UpstreamConnection.open(target(streamable), hooks);
-    if (!opened.ok) throw new Error(opened.failure.message);
-    // tools/call on a tool that requires task-based execution is refused by the SDK; an unknown method is
-    // refused by the server: both say "alive, but no".
-    const result = await (opened.value as unknown as { client: SdkClient }).client
-      .request({ method: "resources/list" }, ListResourcesResultSchema)
-      .then(
-        () => "ok",
-        (error: unknown) => error,
-      );
-    expect(String(result)).toMatch(/Method not found/);
-    await opened.value.close();
+  it("reports a JSON-RPC error as protocol (the server is alive), with its code", async () => {
+    const client = new Client({ name: "raw", version: "0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(streamable.url)));
+    const thrown = await client.request({ method: "resources/list" }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(classify(thrown, "resources/list", 1_000)).toMatchObject({ ok: false, failure: { kind: "protocol", mcp_code: -32601 } });
+    await client.close();
   });
 });

@@ -1,87 +1,76 @@
 /**
- * The one module that imports the MCP SDK client: a connection to one upstream server over Streamable HTTP
- * or legacy SSE, with deadlines on every request and failures sorted into kinds the recovery logic acts on.
- * Keeping the SDK here keeps a move to SDK v2 local.
+ * The one module that imports the MCP SDK client (v2, `@modelcontextprotocol/client`): the upstream object's
+ * long-lived connection (discovery, list_changed, probes, and the calls of legacy SSE upstreams) and the
+ * callers' direct `tools/call` on a route from the catalogue, with failures sorted into kinds the recovery
+ * rules act on.
  *
  * Runtime rules honoured here:
- * - every Client gets the cfworker JSON Schema validator (the default, Ajv, generates code, which the
- *   Workers runtime forbids; see docs/design/external-servers.md);
- * - every fetch has a deadline: POST/DELETE for the whole exchange, the GET streams for their headers (the
- *   stream itself lives as long as the connection, which its owner closes when idle).
+ * - every Client gets the cfworker JSON Schema validator. Under workerd the SDK's export condition picks it
+ *   anyway; saying so keeps Node (the unit guard) on the same path, and Ajv, which generates code that workerd
+ *   refuses (EvalError), out everywhere;
+ * - every fetch has a deadline (upstream-fetch.ts), and every await on the SDK is raced against one.
  */
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { Transport as SdkTransport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ErrorCode, McpError, ToolListChangedNotificationSchema, type JSONRPCMessage, type MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
-import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
+import {
+  Client,
+  ProtocolError,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  isSpecType,
+  type JSONRPCMessage,
+  type MessageExtraInfo,
+  type PriorDiscovery,
+  type Tool,
+  type Transport as SdkTransport,
+} from "@modelcontextprotocol/client";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { z } from "zod";
 import { VERSION } from "../../version";
 import { RawCallResult } from "./result-mapping";
-import type { Transport } from "./server-config";
-
-export interface UpstreamTarget {
-  name: string;
-  url: string;
-  transport: Transport;
-  headers: Readonly<Record<string, string>>;
-  timeout_ms: number;
-  connect_timeout_ms: number;
-}
-
-/** What lets a Streamable HTTP session be reused by a later connection (after eviction) without initialize. */
-export const ResumeState = z.object({ session_id: z.string(), protocol_version: z.string() });
-export type ResumeState = z.infer<typeof ResumeState>;
-
-/** The part of an upstream tool this service keeps: what the LLM needs and what routing needs. */
-export const UpstreamTool = z.object({
-  name: z.string(),
-  description: z.string(),
-  inputSchema: z.record(z.string(), z.json()),
-});
-export type UpstreamTool = z.infer<typeof UpstreamTool>;
-
-export type FailureKind =
-  /** The deadline passed. */
-  | "timeout"
-  /** The upstream does not know our MCP session (it restarted): re-initialize; the request was not run. */
-  | "session_expired"
-  /** The connection was already closed: the request never left. */
-  | "not_sent"
-  /** The network failed (refused, reset, DNS). */
-  | "unreachable"
-  /** An HTTP error status other than a session miss. */
-  | "http"
-  /** The server answered with a JSON-RPC error or an invalid result: it is alive, the request failed. */
-  | "protocol"
-  /**
-   * The connection broke while the request was out (the server died mid-call): it may have run, so it is
-   * never retried; the caller is told at once instead of at its timeout.
-   */
-  | "lost";
-
-export interface UpstreamFailure {
-  kind: FailureKind;
-  message: string;
-  status?: number;
-  mcp_code?: number;
-}
-
-export type Outcome<T> = { ok: true; value: T } | { ok: false; failure: UpstreamFailure };
+import { boundedFetch, connectionPolicy, directPolicy, type FetchState } from "./upstream-fetch";
+import { failure, UpstreamTool, type ListedTools, type Outcome, type ProtocolInfo, type UpstreamRoute, type UpstreamTarget } from "./upstream-model";
 
 export interface ConnectionHooks {
-  /** `notifications/tools/list_changed` arrived. */
+  /** `notifications/tools/list_changed` arrived (legacy GET stream, SSE stream, or a modern `subscriptions/listen`). */
   onToolsChanged(): void;
   /** The connection died on its own (stream dropped, session gone); the owner should forget it. */
   onDead(reason: string): void;
 }
 
+/** A stored legacy session the object's connection resumes without initialize. */
+export type LegacyResume = { session_id: string; protocol_version: string };
+
 /** What the SDK reports when a started reply or notification stream broke. */
 const BROKEN_STREAM = /SSE stream disconnected|Failed to reconnect|Maximum reconnection/;
+/** The JSON-RPC error of a 2026-07-28 server that does not speak the protocol version we sent. */
+const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 /** tools/list pages followed at most; a server paging forever is cut off here. */
 const MAX_PAGES = 50;
 const MAX_TOOLS = 1000;
+
+/** Stateless (it holds only options), so one instance serves every Client of the isolate. */
+const validator = new CfWorkerJsonSchemaValidator();
+
+function newClient(onToolsChanged?: () => void): Client {
+  // `auto`: a 2026-07-28 server is spoken to in 2026-07-28, anything else falls back to initialize. Callers
+  // with a route connect with `prior` instead, which skips the probe.
+  return new Client(
+    { name: "xiaozhi-mcp-service", version: VERSION },
+    {
+      versionNegotiation: { mode: "auto" },
+      jsonSchemaValidator: validator,
+      // The object's connection: on 2026-07-28 the SDK opens a `subscriptions/listen` stream for it, on a
+      // 2025 session it listens on the GET stream. The object re-lists itself (no refresh by the SDK).
+      ...(onToolsChanged && { listChanged: { tools: { onChanged: () => onToolsChanged(), autoRefresh: false, debounceMs: 0 } } }),
+    },
+  );
+}
+
+const TtlHint = z.object({ ttlMs: z.number().int().nonnegative().optional() });
+const JsonObject = z.record(z.string(), z.json());
 
 export class UpstreamConnection {
   #dead = false;
@@ -93,40 +82,37 @@ export class UpstreamConnection {
     private readonly client: Client,
     private readonly transport: StreamableHTTPClientTransport | SingleDelivery,
     private readonly state: FetchState,
+    private readonly resumed: LegacyResume | undefined,
   ) {}
 
   /**
-   * Connects. A Streamable HTTP `resume` skips initialize (one round trip less after a Durable Object
-   * wake); if the upstream forgot that session, the first request says so as `session_expired`.
+   * Connects: `auto` negotiation for Streamable HTTP (a `server/discover` probe, falling back to initialize),
+   * the legacy handshake for HTTP+SSE (which 2026-07-28 removed). A legacy `resume` skips initialize (one round
+   * trip less after a Durable Object wake); if the upstream forgot that session, the first request says so as
+   * `session_expired`.
+   * @param connectTimeoutMs what is left of the caller's own deadline, when shorter than `connect_timeout_ms`
    */
-  /** @param connectTimeoutMs what is left of the caller's own deadline, when shorter than `connect_timeout_ms` */
-  static async open(target: UpstreamTarget, hooks: ConnectionHooks, resume?: ResumeState, connectTimeoutMs = target.connect_timeout_ms): Promise<Outcome<UpstreamConnection>> {
+  static async open(target: UpstreamTarget, hooks: ConnectionHooks, resume?: LegacyResume, connectTimeoutMs = target.connect_timeout_ms): Promise<Outcome<UpstreamConnection>> {
     const state: FetchState = { sessionExpired: false };
-    const fetchImpl = boundedFetch(target, state);
+    const fetchImpl = boundedFetch(target, state, connectionPolicy(target));
     const headers = { ...target.headers };
-    const transport =
-      target.transport === "sse"
-        ? new SingleDelivery(new SSEClientTransport(new URL(target.url), { requestInit: { headers }, fetch: fetchImpl }))
-        : new StreamableHTTPClientTransport(new URL(target.url), {
-            requestInit: { headers },
-            fetch: fetchImpl,
-            sessionId: resume?.session_id,
-          });
-    const client = new Client(
-      { name: "xiaozhi-mcp-service", version: VERSION },
-      // Never Ajv: it compiles schemas with `new Function`, which workerd refuses (EvalError) in production.
-      { capabilities: {}, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
-    );
-    const connection = new UpstreamConnection(target, client, transport, state);
-    client.setNotificationHandler(ToolListChangedNotificationSchema, () => hooks.onToolsChanged());
+    const sse = target.transport === "sse";
+    const transport = sse
+      ? new SingleDelivery(new SSEClientTransport(new URL(target.url), { requestInit: { headers }, fetch: fetchImpl }))
+      : new StreamableHTTPClientTransport(new URL(target.url), { requestInit: { headers }, fetch: fetchImpl, sessionId: resume?.session_id });
+    const client = newClient(() => hooks.onToolsChanged());
+    const connection = new UpstreamConnection(target, client, transport, state, sse ? undefined : resume);
+    // For a resumed session (no initialize, so no capabilities and no listChanged wiring of the SDK's own);
+    // a fresh connection's listChanged wiring replaces it.
+    client.setNotificationHandler("notifications/tools/list_changed", () => hooks.onToolsChanged());
     client.onerror = (error) => {
       if (connection.#closed) return;
       // Legacy SSE: the event stream *is* the session; once it errors, replies can no longer arrive.
-      if (target.transport === "sse") connection.#die(hooks, `SSE stream failed: ${messageOf(error)}`);
+      if (sse) connection.#die(hooks, `SSE stream failed: ${messageOf(error)}`);
       else if (state.sessionExpired) connection.#die(hooks, "upstream session expired");
       // Streamable HTTP: a reply or notification stream broke after it had started (the server died or was cut
       // off). The SDK would wait out each call's timeout for replies that can no longer come; closing fails them
-      // now. A request that could not be sent at all fails on its own, and is retried on a fresh connection.
+      // now. A request that could not be sent at all fails on its own.
       else if (BROKEN_STREAM.test(messageOf(error))) connection.#die(hooks, `connection to ${target.name} lost: ${messageOf(error)}`);
     };
     client.onclose = () => {
@@ -134,7 +120,8 @@ export class UpstreamConnection {
     };
 
     if (resume && transport instanceof StreamableHTTPClientTransport) transport.setProtocolVersion(resume.protocol_version);
-    const connected = await settle(client.connect(transport, { timeout: connectTimeoutMs }), connectTimeoutMs, `connecting to ${target.name}`);
+    const prior: PriorDiscovery | undefined = sse || resume ? { kind: "legacy" } : undefined;
+    const connected = await settle(client.connect(transport, { timeout: connectTimeoutMs, ...(prior && { prior }) }), connectTimeoutMs, `connecting to ${target.name}`);
     if (!connected.ok) {
       await connection.close();
       return connected;
@@ -144,15 +131,31 @@ export class UpstreamConnection {
       // An empty event id means "no replay". Failure is harmless: the cache TTL still refreshes the list.
       transport.resumeStream("").catch(() => undefined);
     }
+    // 2026-07-28: list_changed arrives on the `subscriptions/listen` stream the SDK opened; when the upstream
+    // ends it (a restart), this connection can no longer hear changes: let the owner open a new one.
+    void client.autoOpenedSubscription?.closed.then((how) => {
+      if (how !== "local" && !connection.#closed) connection.#die(hooks, `notification subscription to ${target.name} ended (${how})`);
+    });
     return { ok: true, value: connection };
   }
 
-  /** Session id and protocol version to persist, for Streamable HTTP sessions. */
-  get resumeState(): ResumeState | undefined {
-    if (!(this.transport instanceof StreamableHTTPClientTransport)) return undefined;
-    const session_id = this.transport.sessionId;
-    const protocol_version = this.transport.protocolVersion;
-    return session_id && protocol_version ? { session_id, protocol_version } : undefined;
+  /** The negotiated era and protocol version (a resumed session keeps the version it was made with). */
+  get protocol(): ProtocolInfo | undefined {
+    const version = this.client.getNegotiatedProtocolVersion() ?? this.resumed?.protocol_version;
+    return version === undefined ? undefined : { era: this.client.getProtocolEra() ?? "legacy", protocol_version: version };
+  }
+
+  /** How a caller reaches the upstream directly; undefined for HTTP+SSE, whose replies only this connection hears. */
+  get route(): UpstreamRoute | undefined {
+    const protocol = this.protocol;
+    if (!(this.transport instanceof StreamableHTTPClientTransport) || !protocol) return undefined;
+    const discover = this.client.getDiscoverResult();
+    if (protocol.era === "modern" && discover) {
+      // Instructions are prose for a model; callers only need what `connect({ prior })` validates.
+      const { instructions: _instructions, ...rest } = discover;
+      return { era: "modern", protocol_version: protocol.protocol_version, discover: JsonObject.parse(JSON.parse(JSON.stringify(rest))) };
+    }
+    return { era: "legacy", protocol_version: protocol.protocol_version, session_id: this.transport.sessionId ?? null };
   }
 
   get serverInfo(): { name: string; version: string } | undefined {
@@ -164,53 +167,63 @@ export class UpstreamConnection {
     return !this.#dead && !this.#closed && !this.state.sessionExpired;
   }
 
-  /** Every page of tools/list, within one deadline for the whole walk. */
-  async listTools(deadlineMs: number): Promise<Outcome<UpstreamTool[]>> {
+  /**
+   * Every page of tools/list, within one deadline for the whole walk. Pages are requested one by one (not
+   * `listTools()`): a resumed session has no capabilities on record, for which the SDK would answer "no tools".
+   */
+  async listTools(deadlineMs: number): Promise<Outcome<ListedTools>> {
     const deadline = Date.now() + deadlineMs;
     const tools: UpstreamTool[] = [];
     const seenCursors = new Set<string>();
     let cursor: string | undefined;
+    let ttlMs: number | undefined;
     for (let page = 0; page < MAX_PAGES; page += 1) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return failure("timeout", `listing tools of ${this.target.name} took longer than ${deadlineMs} ms`);
-      const listed = await this.#request(
-        () => this.client.listTools(cursor === undefined ? undefined : { cursor }, { timeout: remaining, maxTotalTimeout: remaining }),
-        remaining,
-        `tools/list on ${this.target.name}`,
-      );
+      const params = cursor === undefined ? {} : { cursor };
+      const listed = await this.#request(() => this.client.request({ method: "tools/list", params }, { timeout: remaining, maxTotalTimeout: remaining }), remaining, `tools/list on ${this.target.name}`);
       if (!listed.ok) return listed;
+      if (page === 0) ttlMs = TtlHint.safeParse(listed.value).data?.ttlMs;
       for (const tool of listed.value.tools) {
         // Tools that must run as tasks cannot be called with a plain tools/call: never offer them.
         if (tool.execution?.taskSupport === "required") continue;
-        const parsed = UpstreamTool.safeParse({ name: tool.name, description: tool.description ?? tool.title ?? "", inputSchema: tool.inputSchema });
+        const parsed = UpstreamTool.safeParse({
+          name: tool.name,
+          description: tool.description ?? tool.title ?? "",
+          inputSchema: tool.inputSchema,
+          ...(tool.outputSchema && { outputSchema: tool.outputSchema }),
+        });
         if (parsed.success) tools.push(parsed.data);
       }
       cursor = listed.value.nextCursor;
       if (cursor === undefined || tools.length >= MAX_TOOLS || seenCursors.has(cursor)) break;
       seenCursors.add(cursor);
     }
-    return { ok: true, value: tools.slice(0, MAX_TOOLS) };
+    return { ok: true, value: { tools: tools.slice(0, MAX_TOOLS), ...(ttlMs !== undefined && { ttl_ms: ttlMs }) } };
   }
 
-  /** tools/call with the upstream's own tool name and the caller's arguments, untouched. */
-  async callTool(name: string, args: Record<string, unknown>, timeoutMs: number): Promise<Outcome<RawCallResult>> {
+  /** tools/call with the upstream's own tool and the caller's arguments, untouched (HTTP+SSE upstreams). */
+  async callTool(tool: UpstreamTool, args: Record<string, unknown>, timeoutMs: number): Promise<Outcome<RawCallResult>> {
     const called = await this.#request(
-      () => this.client.callTool({ name, arguments: args }, undefined, { timeout: timeoutMs, maxTotalTimeout: timeoutMs }),
+      () => this.client.callTool({ name: tool.name, arguments: args }, { timeout: timeoutMs, maxTotalTimeout: timeoutMs, toolDefinition: definitionOf(tool) }),
       timeoutMs,
-      `tools/call ${name} on ${this.target.name}`,
+      `tools/call ${tool.name} on ${this.target.name}`,
     );
-    if (!called.ok) return called;
-    const parsed = RawCallResult.safeParse(called.value);
-    if (!parsed.success) return failure("protocol", `${this.target.name} returned a tool result this service cannot read`);
-    return { ok: true, value: parsed.data };
+    return called.ok ? readResult(called.value, this.target) : called;
   }
 
-  async ping(timeoutMs: number): Promise<Outcome<void>> {
-    const pinged = await this.#request(() => this.client.ping({ timeout: timeoutMs }), timeoutMs, `ping ${this.target.name}`);
-    return pinged.ok ? { ok: true, value: undefined } : pinged;
+  /** Liveness: `ping` for legacy servers, `server/discover` for 2026-07-28 ones (which removed ping). */
+  async probe(timeoutMs: number): Promise<Outcome<void>> {
+    const modern = this.client.getProtocolEra() === "modern";
+    const probed = await this.#request<unknown>(
+      () => (modern ? this.client.discover({ timeout: timeoutMs }) : this.client.ping({ timeout: timeoutMs })),
+      timeoutMs,
+      `${modern ? "server/discover" : "ping"} ${this.target.name}`,
+    );
+    return probed.ok ? { ok: true, value: undefined } : probed;
   }
 
-  /** Closes streams and aborts in-flight fetches. Never throws. */
+  /** Closes streams and aborts in-flight fetches. Never throws, never ends the upstream session (callers share it). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -236,6 +249,76 @@ export class UpstreamConnection {
     hooks.onDead(reason);
     void this.close();
   }
+}
+
+/**
+ * One `tools/call` straight to the upstream on a route from the catalogue, by a Client built for this call and
+ * closed after it: `connect({ prior })` costs no round trip (modern: the discover result; legacy: the shared
+ * session, so initialize is skipped), and `toolDefinition` spares the SDK a tools/list of its own. Nothing
+ * outlives the call, so a caller keeps no I/O object between requests. Measured in workerd (fake upstream):
+ * about 0.13 ms of CPU per call (2026-07-28, JSON reply) and 0.3 ms (2025, SSE reply), against 0.015 ms for a
+ * hand-written POST (docs/design/external-servers.md). Small next to a request's few ms, and it keeps the
+ * SDK's handling of both eras, SSE replies, output schemas and errors: no hand-written protocol here.
+ */
+export async function callDirect(target: UpstreamTarget, route: UpstreamRoute, tool: UpstreamTool, args: Record<string, unknown>, timeoutMs: number): Promise<Outcome<RawCallResult>> {
+  const what = `tools/call ${tool.name} on ${target.name}`;
+  const state: FetchState = { sessionExpired: false };
+  const transport = new StreamableHTTPClientTransport(new URL(target.url), {
+    requestInit: { headers: { ...target.headers } },
+    fetch: boundedFetch(target, state, directPolicy(timeoutMs)),
+    // The shared session. "" (sent as no header at all) makes a sessionless legacy server skip initialize too.
+    ...(route.era === "legacy" && { sessionId: route.session_id ?? "" }),
+  });
+  const client = newClient();
+  let lost: string | undefined;
+  client.onerror = (error) => {
+    // The reply stream broke after it had started: the call may have run. Closing fails it now, not at its timeout.
+    if (lost !== undefined || !BROKEN_STREAM.test(messageOf(error))) return;
+    lost = messageOf(error);
+    void client.close().catch(() => undefined);
+  };
+  try {
+    let prior: PriorDiscovery;
+    if (route.era === "legacy") {
+      transport.setProtocolVersion(route.protocol_version);
+      prior = { kind: "legacy" };
+    } else {
+      if (!isSpecType.DiscoverResult(route.discover)) return failure("session_expired", `${what}: the stored discover result is unusable`);
+      prior = { kind: "modern", discover: route.discover };
+    }
+    const connected = await settle(client.connect(transport, { prior, timeout: timeoutMs }), timeoutMs, `connecting to ${target.name}`);
+    if (!connected.ok) return connected;
+    const called = await settle(
+      client.callTool({ name: tool.name, arguments: args }, { timeout: timeoutMs, maxTotalTimeout: timeoutMs, toolDefinition: definitionOf(tool) }),
+      timeoutMs,
+      what,
+    );
+    if (called.ok) return readResult(called.value, target);
+    if (state.sessionExpired) return failure("session_expired", `${what}: the upstream no longer knows this MCP session`);
+    if (called.failure.mcp_code === UNSUPPORTED_PROTOCOL_VERSION) return failure("session_expired", `${what}: the upstream no longer speaks ${route.protocol_version}`);
+    if (lost !== undefined && called.failure.kind === "unreachable") return failure("lost", `${what}: connection to ${target.name} lost: ${lost}`);
+    return called;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+function readResult(value: unknown, target: UpstreamTarget): Outcome<RawCallResult> {
+  const parsed = RawCallResult.safeParse(value);
+  return parsed.success ? { ok: true, value: parsed.data } : failure("protocol", `${target.name} returned a tool result this service cannot read`);
+}
+
+/**
+ * The SDK's Tool for a stored one (SDK-checked when it was listed, so the guard passes), memoised per tool
+ * object: plain data, safe to keep across requests.
+ */
+const definitions = new WeakMap<UpstreamTool, Tool | undefined>();
+function definitionOf(tool: UpstreamTool): Tool | undefined {
+  if (definitions.has(tool)) return definitions.get(tool);
+  const candidate = { name: tool.name, description: tool.description, inputSchema: tool.inputSchema, ...(tool.outputSchema && { outputSchema: tool.outputSchema }) };
+  const definition = isSpecType.Tool(candidate) ? candidate : undefined;
+  definitions.set(tool, definition);
+  return definition;
 }
 
 /**
@@ -269,7 +352,7 @@ class SingleDelivery implements SdkTransport {
     return this.inner.start();
   }
 
-  send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+  send(message: JSONRPCMessage): Promise<void> {
     return this.inner.send(message);
   }
 
@@ -280,47 +363,6 @@ class SingleDelivery implements SdkTransport {
   setProtocolVersion(version: string): void {
     this.inner.setProtocolVersion(version);
   }
-}
-
-interface FetchState {
-  /** Set when the upstream answers a request carrying our session id with "unknown session". */
-  sessionExpired: boolean;
-}
-
-/**
- * The transports' fetch: adds deadlines and notices session misses. POST/DELETE get one deadline for the
- * whole exchange (a streamed reply included); GET (the notification / SSE stream) only for its headers.
- */
-function boundedFetch(target: UpstreamTarget, state: FetchState): typeof fetch {
-  const exchangeMs = Math.max(target.timeout_ms, target.connect_timeout_ms) + 1_000;
-  return async (input, init) => {
-    const method = (init?.method ?? "GET").toUpperCase();
-    // Requests that belong to an MCP session: Streamable HTTP carries it in a header, legacy SSE in the
-    // POST endpoint's query string.
-    const inSession = target.transport === "sse" ? method === "POST" : new Headers(init?.headers).has("mcp-session-id");
-    const signals: AbortSignal[] = init?.signal ? [init.signal] : [];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    if (method === "GET") {
-      const headersDeadline = new AbortController();
-      timer = setTimeout(
-        () => headersDeadline.abort(new DOMException(`no response from ${target.name} within ${target.connect_timeout_ms} ms`, "TimeoutError")),
-        target.connect_timeout_ms,
-      );
-      signals.push(headersDeadline.signal);
-    } else {
-      signals.push(AbortSignal.timeout(exchangeMs));
-    }
-    try {
-      const response = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
-      if (inSession && (response.status === 404 || (response.status === 400 && /session/i.test(await response.clone().text())))) {
-        // The spec says 404; several popular servers (server-everything among them) answer 400 "No valid session ID".
-        state.sessionExpired = true;
-      }
-      return response;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
 }
 
 /** Awaits with a deadline, turning whatever is thrown into a classified failure. */
@@ -336,40 +378,38 @@ async function settle<T>(promise: Promise<T>, timeoutMs: number, what: string): 
   }
 }
 
+/** SDK codes of requests the server answered (or would have) with something this service cannot use. */
+const ANSWERED = new Set<string>([
+  SdkErrorCode.InvalidResult,
+  SdkErrorCode.UnsupportedResultType,
+  SdkErrorCode.MethodNotSupportedByProtocolVersion,
+  SdkErrorCode.CapabilityNotSupported,
+  SdkErrorCode.InputRequiredRoundsExceeded,
+  SdkErrorCode.ListPaginationExceeded,
+  SdkErrorCode.ClientHttpUnexpectedContent,
+]);
+
+/** Sorts what the SDK (or fetch under it) threw into the kinds recovery acts on. */
 export function classify<T>(error: unknown, what: string, timeoutMs: number): Outcome<T> {
-  if (error instanceof McpError) {
-    if (error.code === ErrorCode.RequestTimeout) return failure("timeout", `${what} took longer than ${timeoutMs} ms`);
-    if (error.code === ErrorCode.ConnectionClosed) return failure("unreachable", `${what}: connection closed`);
-    return { ok: false, failure: { kind: "protocol", message: `${what}: ${stripMcpPrefix(error.message)}`, mcp_code: error.code } };
+  if (error instanceof ProtocolError) return failure("protocol", `${what}: ${error.message}`, { mcp_code: error.code });
+  if (error instanceof SdkHttpError) return failure("http", `${what}: HTTP ${error.status}`, { status: error.status });
+  if (error instanceof SdkError) {
+    if (error.code === SdkErrorCode.RequestTimeout) return failure("timeout", `${what} took longer than ${timeoutMs} ms`);
+    if (error.code === SdkErrorCode.ConnectionClosed) return failure("unreachable", `${what}: connection closed`);
+    if (error.code === SdkErrorCode.NotConnected) return failure("not_sent", `${what}: not connected`);
+    // A negotiation probe that failed on the network carries the network error as its cause.
+    if (error.code === SdkErrorCode.EraNegotiationFailed && error.cause !== undefined) return classify(error.cause, what, timeoutMs);
+    if (ANSWERED.has(error.code)) return failure("protocol", `${what}: ${error.message}`);
+    return failure("unreachable", `${what}: ${error.message}`);
   }
   const name = error instanceof Error || error instanceof DOMException ? error.name : "";
   const message = messageOf(error);
-  if (name === "TimeoutError" || name === "AbortError" || /timed? ?out/i.test(message)) {
-    return failure("timeout", `${what} took longer than ${timeoutMs} ms`);
-  }
-  const status = httpStatusOf(error);
-  if (status !== undefined) return { ok: false, failure: { kind: "http", message: `${what}: HTTP ${status}`, status } };
+  if (name === "TimeoutError" || name === "AbortError" || /timed? ?out/i.test(message)) return failure("timeout", `${what} took longer than ${timeoutMs} ms`);
   if (message === "Not connected") return failure("not_sent", `${what}: not connected`);
   return failure("unreachable", `${what}: ${message}`);
-}
-
-function httpStatusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "number" && code >= 100 && code < 600) return code;
-  const match = /\(HTTP (\d{3})\)|Non-200 status code \((\d{3})\)/.exec(messageOf(error));
-  const text = match?.[1] ?? match?.[2];
-  return text ? Number(text) : undefined;
-}
-
-function stripMcpPrefix(message: string): string {
-  return message.replace(/^MCP error -?\d+: /, "");
 }
 
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return typeof error === "string" ? error : "unknown error";
-}
-
-function failure<T>(kind: FailureKind, message: string): Outcome<T> {
-  return { ok: false, failure: { kind, message } };
 }

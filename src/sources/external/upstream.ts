@@ -4,31 +4,29 @@
  *
  * - the discovered tool list, in storage, served until `cache_ttl_seconds` (then refreshed in the
  *   background while the old list is still served) or until `notifications/tools/list_changed`;
- * - the Streamable HTTP session id and protocol version, so a woken object resumes without initialize,
- *   and re-initializes when the upstream answers "unknown session" (it restarted), retrying the call once;
- * - health with exponential backoff: failures open a circuit (calls fail fast), an alarm retries discovery
- *   in the background, and the last known tools stay visible for a grace period;
- * - the live connection (with its notification stream), closed after {@link IDLE_CLOSE_MS} without use so
- *   the object can be evicted.
+ * - the route callers use to call the upstream themselves (upstream-link.ts): the one legacy MCP session they
+ *   all share, renewed once for all of them when the upstream restarted, or the 2026-07-28 discover result;
+ * - health with exponential backoff, authoritative for every caller: callers report failures (and a success
+ *   after one), failures open a circuit (callers fail fast), an alarm retries discovery in the background, and
+ *   the last known tools stay visible for a grace period. A timed-out call is probed before it counts;
+ * - the calls of HTTP+SSE upstreams, whose replies arrive on this object's event stream.
  *
  * Every RPC method returns a {@link Result}: errors lose their fields across Durable Object RPC. Callers on
  * one server never wait on another server: each server is its own object.
  */
 import { z } from "zod";
 import type { ServiceConfig } from "../../core/config";
-import { raceDeadline } from "../../core/deadline";
 import { fail, ok, type Result } from "../../core/errors";
 import type { ObjectHost } from "../../core/host";
 import { storedValue, type StoredValue } from "../../core/stored-value";
 import { log } from "../../observability/log";
+import { callFailed, coolingDown, judgesHealth } from "./call-outcome";
 import { Health, initialHealth, isCoolingDown, recordFailure, recordSuccess, toolsVisible } from "./health";
 import type { RawCallResult } from "./result-mapping";
 import { connectionDigest, parseServers, type ExternalServer } from "./server-config";
-import { ResumeState, UpstreamConnection, UpstreamTool, type Outcome, type UpstreamFailure } from "./upstream-client";
-import type { CallRequest, CatalogueReply, CatalogueRequest, UpstreamRef, UpstreamRpc, UpstreamStatus } from "./upstream-rpc";
-
-/** A connection unused this long is closed: its notification stream would otherwise keep the object awake. */
-export const IDLE_CLOSE_MS = 60_000;
+import { UpstreamLink } from "./upstream-link";
+import { UpstreamTool, type UpstreamFailure, type UpstreamRoute } from "./upstream-model";
+import { RenewRequest, ReportRequest, type CallRequest, type CatalogueReply, type CatalogueRequest, type UpstreamRef, type UpstreamRpc, type UpstreamStatus } from "./upstream-rpc";
 
 const StoredCatalogue = z.object({
   version: z.number(),
@@ -36,14 +34,16 @@ const StoredCatalogue = z.object({
   server_info: z.object({ name: z.string(), version: z.string() }).nullable(),
   /** Set by `tools/list_changed`: serve, but refresh now. */
   stale: z.boolean(),
+  /** The upstream's own freshness of the list (2026-07-28 `ttlMs`), passed on to callers. */
+  ttl_ms: z.number().int().nonnegative().optional(),
 });
 type StoredCatalogue = z.infer<typeof StoredCatalogue>;
 
 const Identity = z.object({ server: z.string(), digest: z.string() });
 
-const KEY = { identity: "identity", catalogue: "catalogue", health: "health", resume: "resume" } as const;
+const KEY = { identity: "identity", catalogue: "catalogue", health: "health" } as const;
 
-/** Failure kinds after which a call is retried once on a fresh, re-initialized connection: none ran the call. */
+/** Failure kinds after which an object call is retried once on a fresh, re-initialized connection: none ran the call. */
 const RETRY_ON_FRESH: ReadonlySet<UpstreamFailure["kind"]> = new Set(["session_expired", "not_sent", "unreachable"]);
 
 export class Upstream implements UpstreamRpc {
@@ -54,15 +54,26 @@ export class Upstream implements UpstreamRpc {
   ) {
     this.#catalogue = storedValue(host.kv, KEY.catalogue, StoredCatalogue);
     this.#health = storedValue(host.kv, KEY.health, Health);
+    this.#link = new UpstreamLink(
+      host.kv,
+      {
+        toolsChanged: (server) => {
+          log("info", "upstream.tools_changed", { server: server.name });
+          const stored = this.#catalogue.load();
+          if (stored) this.#catalogue.save({ ...stored, stale: true });
+          void this.#discover(server);
+        },
+        failed: (server, failure) => this.#failed(server, failure),
+      },
+      () => this.#discovery !== undefined,
+    );
   }
 
   #server: ExternalServer | undefined;
-  #conn: UpstreamConnection | undefined;
-  #opening: Promise<Outcome<UpstreamConnection>> | undefined;
   #discovery: Promise<void> | undefined;
   #discoverAgain = false;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Parsed copies of the stored catalogue (null = none stored) and health. */
+  #probing: Promise<void> | undefined;
+  readonly #link: UpstreamLink;
   // Storage is the truth (it survives eviction); stored values spare a read and a parse per request.
   readonly #catalogue: StoredValue<StoredCatalogue>;
   readonly #health: StoredValue<Health>;
@@ -71,22 +82,25 @@ export class Upstream implements UpstreamRpc {
     const server = await this.#bind(request);
     if (!server.ok) return server;
     const now = Date.now();
-    let stored = this.#loadCatalogue();
+    let stored = this.#catalogue.load();
     const health = this.#loadHealth();
     if (!stored && health.state === "starting") {
       // First use: the caller waits for discovery (bounded by connect_timeout_ms); afterwards it never does.
       await this.#discover(server.value);
-      stored = this.#loadCatalogue();
+      stored = this.#catalogue.load();
     } else if (!stored ? !isCoolingDown(health, now) : this.#needsRefresh(server.value, stored, health, now)) {
       // A retry of an unhealthy server runs in the background: never on another request's path.
       void this.#discover(server.value);
+    } else if (health.state === "healthy") {
+      this.#listen(server.value);
     }
     return ok(this.#reply(server.value, stored, request.known_version));
   }
 
   /**
-   * One tools/call. The whole call — connecting (if needed), a retry on a fresh session, the call itself —
-   * ends within the server's `timeout_ms`, and fails as soon as the upstream is known gone.
+   * One tools/call through this object (HTTP+SSE upstreams; callers without a route). The whole call —
+   * connecting (if needed), a retry on a fresh session, the call itself — ends within the server's
+   * `timeout_ms`, and fails as soon as the upstream is known gone.
    */
   async call(request: CallRequest): Promise<Result<RawCallResult>> {
     const bound = await this.#bind(request);
@@ -94,58 +108,65 @@ export class Upstream implements UpstreamRpc {
     const server = bound.value;
     const deadline = Date.now() + server.timeout_ms;
     const remaining = () => deadline - Date.now();
-    const health = this.#loadHealth();
-    if (isCoolingDown(health, Date.now())) {
-      const retryIn = Math.max(0, Math.ceil(((health.next_retry_at ?? 0) - Date.now()) / 1000));
-      return fail("upstream_error", `MCP server '${server.name}' is unavailable (${health.last_error ?? "unknown error"}); next retry in ${retryIn} s`, {
-        server: server.name,
-      });
-    }
-    this.#touch();
-    let conn = await this.#connection(server, remaining());
+    const refused = coolingDown(server, this.#loadHealth(), Date.now());
+    if (refused) return refused;
+    const tool = this.#catalogue.load()?.tools.find((candidate) => candidate.name === request.tool) ?? { name: request.tool, description: "", inputSchema: { type: "object" } };
+    this.#link.touch();
+    let conn = await this.#link.connection(server, remaining());
     if (!conn.ok) return this.#unreachable(server, conn.failure);
-    let outcome = await conn.value.callTool(request.tool, request.arguments, remaining());
+    let outcome = await conn.value.callTool(tool, request.arguments, remaining());
     if (!outcome.ok && RETRY_ON_FRESH.has(outcome.failure.kind) && remaining() > 0) {
       // The upstream restarted (unknown session) or the connection broke before the call could run:
       // initialize a fresh session and retry this call once, within what is left of its deadline.
       log("info", "upstream.reinitialize", { server: server.name, reason: outcome.failure.kind, message: outcome.failure.message });
-      await this.#dropConnection(true);
-      conn = await this.#connection(server, remaining());
+      await this.#link.drop(true);
+      conn = await this.#link.connection(server, remaining());
       if (!conn.ok) return this.#unreachable(server, conn.failure);
-      outcome = await conn.value.callTool(request.tool, request.arguments, remaining());
+      outcome = await conn.value.callTool(tool, request.arguments, remaining());
     }
     if (outcome.ok) {
       this.#succeeded(server);
       return ok(outcome.value);
     }
-    const failure = outcome.failure;
-    if (failure.kind === "protocol") {
-      // The server answered: it is healthy, the call is not.
-      return fail("upstream_error", `MCP server '${server.name}' rejected the call: ${failure.message}`, {
-        server: server.name,
-        mcp_code: failure.mcp_code ?? null,
-      });
-    }
-    if (failure.kind === "timeout") {
-      // A slow tool is not a dead server: probe before marking it unhealthy.
-      void this.#probe(server);
-      return fail("timeout", `MCP server '${server.name}': ${failure.message}`, { server: server.name, timeout_ms: server.timeout_ms });
-    }
-    this.#failed(server, failure);
-    return fail("upstream_error", `MCP server '${server.name}' failed: ${failure.message}`, { server: server.name });
+    if (outcome.failure.kind === "timeout") void this.#probe(server);
+    else if (judgesHealth(outcome.failure)) this.#failed(server, outcome.failure);
+    return callFailed(server, outcome.failure);
   }
 
-  #unreachable<T>(server: ExternalServer, failure: UpstreamFailure): Result<T> {
+  #unreachable(server: ExternalServer, failure: UpstreamFailure): Result<never> {
     this.#failed(server, failure);
-    return fail(failure.kind === "timeout" ? "timeout" : "upstream_error", `MCP server '${server.name}' is unreachable: ${failure.message}`, {
-      server: server.name,
-    });
+    return callFailed(server, failure, true);
+  }
+
+  /** A new route for a caller whose direct call was refused with `request.stale` (see UpstreamLink.renew). */
+  async renew(input: RenewRequest): Promise<Result<UpstreamRoute>> {
+    const request = RenewRequest.safeParse(input);
+    if (!request.success) return fail("invalid_request", "renew: malformed request");
+    const server = await this.#bind(request.data);
+    if (!server.ok) return server;
+    const renewed = await this.#link.renew(server.value, request.data.stale, request.data.budget_ms);
+    if (!renewed.ok) return callFailed(server.value, renewed.failure, true);
+    return ok(renewed.value);
+  }
+
+  /** A caller's direct call changed what is known of the server's health; returns the health now. */
+  async report(input: ReportRequest): Promise<Result<Health>> {
+    const request = ReportRequest.safeParse(input);
+    if (!request.success) return fail("invalid_request", "report: malformed request");
+    const server = await this.#bind(request.data);
+    if (!server.ok) return server;
+    const outcome = request.data.outcome;
+    if (outcome.type === "success") this.#succeeded(server.value);
+    else if (outcome.type === "timeout") void this.#probe(server.value);
+    // Callers that failed together report together: one failure per backoff window, not one per caller.
+    else if (!isCoolingDown(this.#loadHealth(), Date.now())) this.#failed(server.value, { kind: outcome.kind, message: outcome.message });
+    return ok(this.#loadHealth());
   }
 
   async status(request: UpstreamRef): Promise<Result<UpstreamStatus>> {
     const server = await this.#bind(request);
     if (!server.ok) return server;
-    const stored = this.#loadCatalogue();
+    const stored = this.#catalogue.load();
     const health = this.#loadHealth();
     const now = Date.now();
     // An operator looking at a server that was never used sees it discovered, not stuck in "starting".
@@ -157,6 +178,7 @@ export class Upstream implements UpstreamRpc {
       visible: toolsVisible(health, now, server.value.unhealthy_grace_seconds),
       health,
       server_info: stored?.server_info ?? null,
+      protocol: this.#link.protocol() ?? null,
     });
   }
 
@@ -177,7 +199,7 @@ export class Upstream implements UpstreamRpc {
       await this.host.alarm.set(health.next_retry_at);
       return;
     }
-    await this.#dropConnection(false);
+    await this.#link.drop(false);
     await this.#discover(server.value);
   }
 
@@ -210,7 +232,16 @@ export class Upstream implements UpstreamRpc {
     return stored.stale || health.state === "unhealthy" || now - stored.version >= server.cache_ttl_seconds * 1000;
   }
 
-  /** initialize (if needed) + every tools/list page; concurrent callers share one run. */
+  /**
+   * Callers are active and nothing listens for list_changed: reconnect in the background (a resumed legacy
+   * session costs no handshake). Without it, changes would wait for the TTL, as calls no longer come here.
+   */
+  #listen(server: ExternalServer): void {
+    if (!this.#link.live && !this.#link.opening) void this.#link.connection(server);
+    else this.#link.touch();
+  }
+
+  /** Connect (if needed) + every tools/list page; concurrent callers share one run. */
   #discover(server: ExternalServer): Promise<void> {
     if (this.#discovery) {
       this.#discoverAgain = true;
@@ -233,113 +264,49 @@ export class Upstream implements UpstreamRpc {
     const started = Date.now();
     // One budget for connecting and walking every page; a retry on a fresh session gets what is left.
     const remaining = () => Math.max(1, started + server.connect_timeout_ms - Date.now());
-    this.#touch();
-    let listed = await this.#withConnection(server, (conn) => conn.listTools(remaining()));
+    this.#link.touch();
+    let listed = await this.#link.with(server, (conn) => conn.listTools(remaining()));
     if (!listed.ok && RETRY_ON_FRESH.has(listed.failure.kind)) {
-      await this.#dropConnection(true);
-      listed = await this.#withConnection(server, (conn) => conn.listTools(remaining()));
+      await this.#link.drop(true);
+      listed = await this.#link.with(server, (conn) => conn.listTools(remaining()));
     }
     if (!listed.ok && listed.failure.kind === "protocol" && listed.failure.mcp_code === -32601) {
       // No tools/list (a server without the tools capability): healthy, with no tools.
-      listed = { ok: true, value: [] };
+      listed = { ok: true, value: { tools: [] } };
     }
     if (!listed.ok) {
       this.#failed(server, listed.failure);
       return;
     }
-    const previous = this.#loadCatalogue();
+    const previous = this.#catalogue.load();
     const now = Date.now();
     const catalogue: StoredCatalogue = {
       // Versions only grow, so a caller's cached copy is never mistaken for current.
       version: Math.max(now, (previous?.version ?? 0) + 1),
-      tools: listed.value,
-      server_info: this.#conn?.serverInfo ?? previous?.server_info ?? null,
+      tools: listed.value.tools,
+      server_info: this.#link.serverInfo ?? previous?.server_info ?? null,
       stale: false,
+      ...(listed.value.ttl_ms !== undefined && { ttl_ms: listed.value.ttl_ms }),
     };
-    this.#saveCatalogue(catalogue);
+    this.#catalogue.save(catalogue);
     this.#succeeded(server);
     log("info", "upstream.discovered", { server: server.name, tools: catalogue.tools.length, duration_ms: now - started });
   }
 
-  /** After a call timed out: a ping within connect_timeout_ms tells a slow tool from a dead server. */
-  async #probe(server: ExternalServer): Promise<void> {
-    const pinged = await this.#withConnection(server, (conn) => conn.ping(server.connect_timeout_ms));
-    if (pinged.ok) return;
-    if (pinged.failure.kind === "protocol") return; // answered (perhaps "ping not supported"): alive
-    await this.#dropConnection(false);
-    this.#failed(server, pinged.failure);
-  }
-
-  // ── connection ───────────────────────────────────────────────────────────────────────────────────────
-
-  async #withConnection<T>(server: ExternalServer, use: (conn: UpstreamConnection) => Promise<Outcome<T>>): Promise<Outcome<T>> {
-    const conn = await this.#connection(server);
-    if (!conn.ok) return conn;
-    return use(conn.value);
-  }
-
   /**
-   * The live connection, or a new one. Concurrent callers share one opening (bounded by connect_timeout_ms);
-   * each waits no longer than its own `budgetMs`.
+   * After a call timed out: a probe within connect_timeout_ms (ping; `server/discover` on 2026-07-28, which has
+   * no ping) tells a slow tool from a dead server. Concurrent timeouts share one probe.
    */
-  #connection(server: ExternalServer, budgetMs = server.connect_timeout_ms): Promise<Outcome<UpstreamConnection>> {
-    if (this.#conn?.alive) return Promise.resolve({ ok: true, value: this.#conn });
-    this.#opening ??= this.#open(server).finally(() => {
-      this.#opening = undefined;
+  #probe(server: ExternalServer): Promise<void> {
+    this.#probing ??= (async () => {
+      const probed = await this.#link.with(server, (conn) => conn.probe(server.connect_timeout_ms));
+      if (probed.ok || probed.failure.kind === "protocol") return; // answered (perhaps "not supported"): alive
+      await this.#link.drop(false);
+      this.#failed(server, probed.failure);
+    })().finally(() => {
+      this.#probing = undefined;
     });
-    if (budgetMs >= server.connect_timeout_ms) return this.#opening;
-    return raceDeadline(this.#opening, budgetMs, () => ({
-      ok: false,
-      failure: { kind: "timeout", message: `connecting to ${server.name} took longer than the call's remaining ${Math.max(0, budgetMs)} ms` },
-    }));
-  }
-
-  async #open(server: ExternalServer): Promise<Outcome<UpstreamConnection>> {
-    const resume = server.transport === "streamable-http" ? ResumeState.safeParse(this.host.kv.get(KEY.resume)) : undefined;
-    let self: UpstreamConnection | undefined;
-    const opened = await UpstreamConnection.open(
-      server,
-      {
-        onToolsChanged: () => {
-          log("info", "upstream.tools_changed", { server: server.name });
-          const stored = this.#loadCatalogue();
-          if (stored) this.#saveCatalogue({ ...stored, stale: true });
-          void this.#discover(server);
-        },
-        onDead: (reason) => {
-          if (self === undefined || this.#conn !== self) return;
-          this.#conn = undefined;
-          if (/session/i.test(reason)) this.host.kv.delete(KEY.resume);
-          log("info", "upstream.disconnected", { server: server.name, reason });
-        },
-      },
-      resume?.success ? resume.data : undefined,
-    );
-    if (!opened.ok) return opened;
-    self = opened.value;
-    this.#conn = self;
-    const state = self.resumeState;
-    if (state) this.host.kv.put(KEY.resume, state);
-    this.#touch();
-    return opened;
-  }
-
-  /** Closes the live connection; `forgetSession` also drops the stored session so the next one initializes. */
-  async #dropConnection(forgetSession: boolean): Promise<void> {
-    const conn = this.#conn;
-    this.#conn = undefined;
-    if (forgetSession) this.host.kv.delete(KEY.resume);
-    await conn?.close();
-  }
-
-  /** Restarts the idle countdown after which the connection (and its notification stream) is closed. */
-  #touch(): void {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = undefined;
-      if (this.#discovery || this.#opening) return this.#touch();
-      void this.#dropConnection(false);
-    }, IDLE_CLOSE_MS);
+    return this.#probing;
   }
 
   // ── health ───────────────────────────────────────────────────────────────────────────────────────────
@@ -347,18 +314,18 @@ export class Upstream implements UpstreamRpc {
   #succeeded(server: ExternalServer): void {
     const before = this.#loadHealth();
     if (before.state === "healthy") return;
-    this.#saveHealth(recordSuccess(before, Date.now()));
+    this.#health.save(recordSuccess(before, Date.now()));
     if (before.state === "unhealthy") {
       log("info", "upstream.recovered", { server: server.name, after_failures: before.failures });
       void this.host.alarm.clear();
     }
     // Recovered through a call before any discovery succeeded: fetch the list now.
-    if (!this.#loadCatalogue()) void this.#discover(server);
+    if (!this.#catalogue.load()) void this.#discover(server);
   }
 
   #failed(server: ExternalServer, failure: UpstreamFailure): void {
     const next = recordFailure(this.#loadHealth(), failure.message, Date.now(), server);
-    this.#saveHealth(next);
+    this.#health.save(next);
     log(next.failures === 1 ? "warn" : "info", "upstream.unhealthy", {
       server: server.name,
       kind: failure.kind,
@@ -369,22 +336,8 @@ export class Upstream implements UpstreamRpc {
     if (next.next_retry_at !== null) void this.host.alarm.set(next.next_retry_at);
   }
 
-  // ── storage ──────────────────────────────────────────────────────────────────────────────────────────
-
-  #loadCatalogue(): StoredCatalogue | undefined {
-    return this.#catalogue.load();
-  }
-
-  #saveCatalogue(catalogue: StoredCatalogue): void {
-    this.#catalogue.save(catalogue);
-  }
-
   #loadHealth(): Health {
     return this.#health.load() ?? initialHealth();
-  }
-
-  #saveHealth(health: Health): void {
-    this.#health.save(health);
   }
 
   #reply(server: ExternalServer, stored: StoredCatalogue | undefined, knownVersion: number | undefined): CatalogueReply {
@@ -395,6 +348,9 @@ export class Upstream implements UpstreamRpc {
       health,
     };
     if (stored && stored.version !== knownVersion) reply.tools = stored.tools;
+    if (stored?.ttl_ms !== undefined) reply.ttl_ms = stored.ttl_ms;
+    const route = this.#link.route();
+    if (route) reply.route = route;
     return reply;
   }
 }

@@ -81,7 +81,7 @@ describe("GET /api/v1/mcp/servers", () => {
     const response = await call("/api/v1/mcp/servers");
     expect(response.status).toBe(200);
     const servers = new Map<string, Record<string, unknown>>(response.body.servers.map((s: { name: string }) => [s.name, s]));
-    expect([...servers.keys()]).toEqual(["alpha", "beta", "slowpoke", "late", "phoenix", "flaky", "everything", "desktop", "off"]);
+    expect([...servers.keys()]).toEqual(["alpha", "beta", "slowpoke", "late", "phoenix", "flaky", "everything", "nova", "vega", "desktop", "off"]);
     expect(servers.get("alpha")).toMatchObject({ state: "healthy", transport: "streamable-http", tool_count: 6, last_error: null, visible: true });
     expect(servers.get("alpha")!.last_success).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(servers.get("beta")).toMatchObject({ state: "healthy", transport: "sse", tool_count: 2 });

@@ -1,6 +1,7 @@
 /**
- * Fault injection on external MCP servers: real upstream processes (Streamable HTTP and legacy SSE) killed
- * with SIGKILL and frozen with SIGSTOP in the middle of calls, through the real Worker and Durable Objects.
+ * Fault injection on external MCP servers: real upstream processes (2025 Streamable HTTP, legacy SSE, and
+ * 2026-07-28) killed with SIGKILL and frozen with SIGSTOP in the middle of calls, through the real Worker and
+ * Durable Objects (calls go straight from the session to the upstream, except over SSE).
  *
  * What must hold: a call fails as soon as its upstream is known gone (not at its timeout); every call ends
  * within its `timeout_ms`, connection set-up included; a retry of an unhealthy upstream never runs on another
@@ -73,6 +74,7 @@ describe("an upstream frozen before it was ever listed", () => {
 describe.each([
   { server: "victim", transport: "Streamable HTTP" },
   { server: "victim_sse", transport: "legacy SSE" },
+  { server: "victim_modern", transport: "2026-07-28" },
 ])("$transport upstream ($server)", ({ server }) => {
   const slow = `mcp_${server}_slow`;
   const echo = `mcp_${server}_echo`;

@@ -12,6 +12,18 @@ export async function stats(server: string): Promise<{ initialize: number; list:
   return (await control(`/${server}/stats`, "GET")).json();
 }
 
+/** A 2026-07-28 fixture's requests by `Mcp-Method`, and its open `subscriptions/listen` streams. */
+export async function modernStats(server: string): Promise<Record<string, number> & { listeners: number }> {
+  return (await control(`/${server}/stats`, "GET")).json();
+}
+
+/** Requests each Durable Object class received in this isolate (diagnostics.object_requests is on here). */
+export async function objectRequests(): Promise<{ session: number; upstream: number; agent: number; metrics: number }> {
+  const response = await call("/api/v1/diagnostics/object-requests");
+  if (response.status !== 200) throw new Error(`object-requests: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
 export interface Tool {
   name: string;
   description: string;
