@@ -9,7 +9,6 @@ import { fail, ok, type Result } from "../../core/errors";
 import { DEFAULT_NAMING, type StoredNames } from "../../tools/naming";
 import { startTestServer, type TestServer } from "../../../test/fixtures/upstream-servers";
 import { ExternalTools } from "./external-tools";
-import { REVALIDATE_MS } from "./catalogue-freshness";
 import { initialHealth, recordSuccess, type Health } from "./health";
 import { parseServers } from "./server-config";
 import { UpstreamConnection } from "./upstream-client";
@@ -52,9 +51,13 @@ class InMemoryUpstream implements UpstreamRpc {
   }
 }
 
+/** Servers with a 1 s caller window (revalidate_seconds), as the tests of freshness need. */
+const WINDOW_MS = 1_000;
+
 function setup(cache_ttl_seconds = 300) {
+  const revalidate_seconds = WINDOW_MS / 1000;
   const { servers } = parseServers({
-    mcpServers: { one: { url: "http://one/mcp", cache_ttl_seconds }, two: { url: "http://two/mcp", prefix: "t2", cache_ttl_seconds } },
+    mcpServers: { one: { url: "http://one/mcp", cache_ttl_seconds, revalidate_seconds }, two: { url: "http://two/mcp", prefix: "t2", cache_ttl_seconds, revalidate_seconds } },
   });
   const upstreams: Record<string, InMemoryUpstream> = { one: new InMemoryUpstream([tool("search"), tool("a.b")]), two: new InMemoryUpstream([tool("search")]) };
   let now = 1_000_000;
@@ -88,7 +91,7 @@ describe("ExternalTools", () => {
     await provider.list();
     await provider.list();
     expect(upstreams.one!.catalogueCalls).toBe(1);
-    advance(REVALIDATE_MS);
+    advance(WINDOW_MS);
     upstreams.one!.tools = [tool("search"), tool("a.b"), tool("new")];
     upstreams.one!.version = 2;
     expect((await provider.list()).map((t) => t.name)).toContain("mcp_new");
@@ -99,7 +102,7 @@ describe("ExternalTools", () => {
     const { provider, upstreams, advance } = setup();
     await provider.list();
     upstreams.two!.broken = true;
-    advance(REVALIDATE_MS);
+    advance(WINDOW_MS);
     expect((await provider.list()).map((t) => t.name)).toEqual(["mcp_one_search", "mcp_a_b", "mcp_t2_search"]);
   });
 
@@ -107,10 +110,10 @@ describe("ExternalTools", () => {
     const { provider, upstreams, advance } = setup(20);
     upstreams.one!.ttl_ms = 60_000;
     await provider.list();
-    advance(REVALIDATE_MS);
+    advance(WINDOW_MS);
     await provider.list();
     expect(upstreams.one!.catalogueCalls).toBe(1); // within its ttlMs
-    expect(upstreams.two!.catalogueCalls).toBe(2); // no ttlMs: the 1 s window
+    expect(upstreams.two!.catalogueCalls).toBe(2); // no ttlMs: its revalidate_seconds
     advance(19_000);
     await provider.list();
     expect(upstreams.one!.catalogueCalls).toBe(2); // 20 s: cache_ttl_seconds caps the 60 s ttlMs
@@ -119,7 +122,7 @@ describe("ExternalTools", () => {
   it("never revalidates on the call path", async () => {
     const { provider, upstreams, advance } = setup();
     await provider.list();
-    advance(10 * REVALIDATE_MS);
+    advance(10 * WINDOW_MS);
     expect((await provider.call("mcp_a_b", { n: 2 })).ok).toBe(true);
     expect(upstreams.one!.catalogueCalls).toBe(1);
   });
@@ -158,5 +161,24 @@ describe("ExternalTools on a route", () => {
     expect(object.calls).toEqual([]);
     expect(object.reports).toBe(0);
     expect(object.catalogueCalls).toBe(1);
+  });
+});
+
+describe("ExternalTools sharing one isolate's copies", () => {
+  it("asks each upstream object once per window for every instance built over the same copies", async () => {
+    const { servers } = parseServers({ mcpServers: { one: { url: "http://one/mcp" } } });
+    const upstream = new InMemoryUpstream([tool("search")]);
+    let now = 1_000_000;
+    const known = new Map();
+    const session = () => {
+      let names: StoredNames | undefined;
+      return new ExternalTools(servers, async () => upstream, { load: () => names, save: (next) => void (names = next) }, DEFAULT_NAMING, () => now, known);
+    };
+    // Fifty sessions of one isolate list within the default 10 s window: one catalogue request in all.
+    for (let i = 0; i < 50; i += 1) expect((await session().list()).map((t) => t.name)).toEqual(["mcp_search"]);
+    expect(upstream.catalogueCalls).toBe(1);
+    now += 10_000;
+    await session().list();
+    expect(upstream.catalogueCalls).toBe(2);
   });
 });

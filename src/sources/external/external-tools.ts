@@ -34,7 +34,7 @@ export interface NameStore {
 }
 
 /** A caller's copy of one server's catalogue reply, updated by what its own calls learn. */
-interface KnownServer {
+export interface KnownServer {
   version: number;
   tools: UpstreamTool[];
   /** As last heard: from a catalogue reply, or from the object's answer to a report. */
@@ -63,20 +63,27 @@ const CALL_SLACK_MS = 500;
 
 export class ExternalTools implements Source {
   readonly kind = "external" as const;
-  readonly #known = new Map<string, KnownServer>();
+  readonly #known: Map<string, KnownServer>;
   #routes = new Map<string, Route>();
   /** The descriptors of the last naming, and the catalogue versions they were computed from. */
   #named: { key: string; descriptors: ToolDescriptor[] } | undefined;
   readonly #checks = new Map<string, ArgumentCheck>();
   readonly #digests = new Map<string, string>();
 
+  /**
+   * @param known the copies of the servers' catalogues, by server name: shared by every instance built from one
+   *   configuration in an isolate (index.ts), so its sessions ask each upstream object once per window together.
+   */
   constructor(
     private readonly servers: readonly ExternalServer[],
     private readonly directory: UpstreamDirectory,
     private readonly names: NameStore,
     private readonly naming: NamingOptions,
     private readonly now: () => number = Date.now,
-  ) {}
+    known: Map<string, KnownServer> = new Map(),
+  ) {
+    this.#known = known;
+  }
 
   async list(): Promise<ToolDescriptor[]> {
     if (this.servers.length === 0) return [];
@@ -171,7 +178,7 @@ export class ExternalTools implements Source {
 
   async #refresh(server: ExternalServer): Promise<void> {
     const previous = this.#known.get(server.name);
-    if (previous && isFresh(previous.checked_at, this.now(), previous.ttl_ms, server.cache_ttl_seconds)) return;
+    if (previous && isFresh(previous.checked_at, this.now(), previous.ttl_ms, server)) return;
     let reply: Result<CatalogueReply>;
     try {
       const upstream = await this.directory(server);

@@ -8,7 +8,7 @@ import { withDeadline } from "../../core/deadline";
 import type { AppError } from "../../core/errors";
 import { log } from "../../observability/log";
 import type { Source } from "../../tools/tool-source";
-import { ExternalTools, type NameStore, type UpstreamDirectory } from "./external-tools";
+import { ExternalTools, type KnownServer, type NameStore, type UpstreamDirectory } from "./external-tools";
 import { parseServers, upstreamObjectName, connectionDigest, type ExternalServer } from "./server-config";
 import type { UpstreamRpc, UpstreamStatus } from "./upstream-rpc";
 import { toolsVisible } from "./health";
@@ -42,7 +42,22 @@ export type ExternalServerState = z.infer<typeof ExternalServerState>;
 export function externalTools(config: ServiceConfig, env: Env, names: NameStore): ExternalTools {
   const parsed = parseServers(config);
   logIssuesOnce(parsed.issues);
-  return new ExternalTools(parsed.servers, upstreamDirectory(env), names, { keepCjk: config.naming.keep_cjk });
+  return new ExternalTools(parsed.servers, upstreamDirectory(env), names, { keepCjk: config.naming.keep_cjk }, Date.now, knownCatalogues(config));
+}
+
+/**
+ * The catalogue copies of one configuration's servers in this isolate (plain data): every session object, agent
+ * object and shared endpoint of the isolate reads and refreshes the same copies.
+ */
+const catalogues = new WeakMap<ServiceConfig, Map<string, KnownServer>>();
+
+function knownCatalogues(config: ServiceConfig): Map<string, KnownServer> {
+  let known = catalogues.get(config);
+  if (!known) {
+    known = new Map();
+    catalogues.set(config, known);
+  }
+  return known;
 }
 
 /** Configuration problems (e.g. stdio `command` entries), reported by /healthz; never throws. */

@@ -43,6 +43,11 @@ const ServerEntry = z.looseObject({
   connect_timeout_ms: int(100, 120_000, 10_000),
   /** How long a discovered tool list is served before it is re-listed. */
   cache_ttl_seconds: int(1, 7 * 24 * 3600, 300),
+  /**
+   * How long a caller (a session object, a Worker isolate) uses its copy of the list before asking the server's
+   * object again, when the server states no `ttlMs` of its own; never longer than `cache_ttl_seconds`.
+   */
+  revalidate_seconds: int(1, 3600, 10),
   /** How long an unhealthy server's last known tools stay visible before they are hidden. */
   unhealthy_grace_seconds: int(0, 7 * 24 * 3600, 60),
   /** Background retry backoff of an unhealthy server: doubles from initial to max. */
@@ -69,6 +74,7 @@ export interface ExternalServer {
   timeout_ms: number;
   connect_timeout_ms: number;
   cache_ttl_seconds: number;
+  revalidate_seconds: number;
   unhealthy_grace_seconds: number;
   retry_initial_ms: number;
   retry_max_ms: number;
@@ -182,6 +188,7 @@ function parseEntry(key: string, raw: unknown): EntryOutcome {
       timeout_ms: entry.timeout_ms,
       connect_timeout_ms: entry.connect_timeout_ms,
       cache_ttl_seconds: entry.cache_ttl_seconds,
+      revalidate_seconds: entry.revalidate_seconds,
       unhealthy_grace_seconds: entry.unhealthy_grace_seconds,
       retry_initial_ms: entry.retry_initial_ms,
       retry_max_ms: entry.retry_max_ms,
