@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { BENCH_TOKEN, createContext } from "../lib/context.mjs";
 import { actAsDevice, openSocket, waitReady } from "../lib/fake-device.mjs";
 import { EXECUTE_LOCAL_TIME } from "../lib/targets.mjs";
+import { modernHeaders, modernToolCall } from "../lib/mcp.mjs";
 import { expectJson } from "../lib/http.mjs";
 import { stopAll } from "../lib/processes.mjs";
 import { bindSessions, sessionIds } from "../lib/sessions.mjs";
@@ -57,6 +58,8 @@ const TARGETS = {
   baseline: { server: "baseline", mode: undefined, prefix: "baseline", path: "/call" },
   device: { server: "service", mode: undefined, prefix: "device", path: "/api/v1/mcp/tools/self_audio_speaker_set_volume/execute" },
   "relay-echo": { server: "baseline", mode: undefined, prefix: "relay", path: "/relay" },
+  // tools/call local_get_time on the session's MCP endpoint, as a 2026-07-28 request (path completed per session).
+  "mcp-modern": { server: "service", mode: undefined, prefix: "mcp", path: "/api/v1/mcp/sessions/" },
 };
 const spec = TARGETS[/** @type {keyof typeof TARGETS} */ (flags.target ?? "")];
 if (!spec) throw new Error(`--target is one of ${Object.keys(TARGETS).join(", ")}`);
@@ -75,6 +78,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 try {
   const server = await ctx[spec.server]();
   const api = ctx.client(server.url, { authorization: `Bearer ${BENCH_TOKEN}`, ...(spec.mode ? { "x-bench-mode": spec.mode } : {}) });
+  const mcp = flags.target === "mcp-modern" ? ctx.client(server.url, { authorization: `Bearer ${BENCH_TOKEN}`, ...modernHeaders("tools/call", "local_get_time") }) : undefined;
   const sessions = sessionIds(ctx, spec.prefix, concurrency);
   if (spec.server !== "baseline") await bindSessions(api, sessions);
   if (flags.target === "device") {
@@ -100,7 +104,10 @@ try {
   const target = {
     name: flags.target ?? "",
     description: "",
-    callOnce: async (conn) => void expectJson(await api.post(spec.path, body(conn)), () => true, flags.target ?? ""),
+    callOnce: async (conn) =>
+      mcp
+        ? void expectJson(await mcp.post(`${spec.path}${encodeURIComponent(sessions[conn])}/mcp`, modernToolCall(conn, "local_get_time", {})), () => true, "mcp-modern")
+        : void expectJson(await api.post(spec.path, body(conn)), () => true, flags.target ?? ""),
   };
   const deadline = Date.now() + 15 * 60_000;
   await runBatch(target, concurrency, Math.min(500, calls), deadline); // warm-up

@@ -71,8 +71,8 @@ const HANDSHAKES = new Set(["initialize", "server/discover"]);
 async function serveSession(c: Context<AppEnv>): Promise<Response> {
   checkOrigin(c);
   const session_id = c.req.param("sessionId") ?? "";
-  const { request, body } = await checkedRequest(c);
-  if (opensStream(request)) return relayToSession(c.env.SESSIONS, session_id, request, { kind: "mcp" });
+  const { request, body, forward } = await checkedRequest(c);
+  if (opensStream(request)) return relayToSession(c.env.SESSIONS, session_id, forward(), { kind: "mcp" });
   const service = c.get("service");
   if (HANDSHAKES.has(methodOf(body))) {
     const view = await service.getSession({ session_id });
@@ -90,11 +90,11 @@ async function serveShared(c: Context<AppEnv>): Promise<Response> {
   checkOrigin(c);
   const agentId = c.req.query("agent_id") ?? "";
   const config = c.get("config");
-  const { request, body } = await checkedRequest(c);
+  const { request, body, forward } = await checkedRequest(c);
   if (opensStream(request)) {
     // Any shard will do: a change reaches every shard (each follows the agent), and a stream needs no other.
     const name = sharedSessionName(agentId, Math.floor(Math.random() * config.mcp.stream_shards));
-    return relayToSession(c.env.SESSIONS, name, request, { kind: "mcp", shared: { agent_id: agentId, name } });
+    return relayToSession(c.env.SESSIONS, name, forward(), { kind: "mcp", shared: { agent_id: agentId, name } });
   }
   const core = sharedCatalogue({ config, env: c.env, agentId, requestId: c.get("requestId"), waitUntil: (work) => c.executionCtx.waitUntil(work) });
   return endpointOf(config).serve(request, core, body);
@@ -185,18 +185,21 @@ function mcpEndpoint(path: `/${string}`, id: string, catalogue: string, serve: (
   ];
 }
 
-/** The request to pass on and its JSON body (undefined when none or not JSON), checked for nesting depth first. */
-async function checkedRequest(c: Context<AppEnv>): Promise<{ request: Request; body: unknown }> {
-  if (c.req.method !== "POST") return { request: new Request(c.req.raw), body: undefined };
+/**
+ * The request to pass on and its JSON body (undefined when none or not JSON), checked for nesting depth first.
+ * A parsed body travels beside the request, which the MCP handler then never reads again; only a body that did
+ * not parse (the handler answers the parse error) or one bound for an object is attached anew.
+ */
+async function checkedRequest(c: Context<AppEnv>): Promise<{ request: Request; body: unknown; forward: () => Request }> {
+  if (c.req.method !== "POST") return { request: c.req.raw, body: undefined, forward: () => new Request(c.req.raw) };
   const text = await c.req.text();
   checkDepth(c, text);
-  let body: unknown;
+  const forward = () => new Request(c.req.raw, { body: text });
   try {
-    body = JSON.parse(text);
+    return { request: c.req.raw, body: JSON.parse(text), forward };
   } catch {
-    // The SDK answers the parse error.
+    return { request: forward(), body: undefined, forward };
   }
-  return { request: new Request(c.req.raw, { body: text }), body };
 }
 
 function methodOf(body: unknown): string {

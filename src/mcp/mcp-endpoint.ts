@@ -1,8 +1,11 @@
 /**
  * The service as an MCP server, both protocol eras on one URL: 2026-07-28 (stateless, `server/discover`,
- * `subscriptions/listen`) and the 2025 revisions (initialize, Streamable HTTP). The v2 SDK's `createMcpHandler`
- * serves every exchange with a fresh server built for that request (`legacy: 'stateless'`), so no MCP session
- * lives anywhere: any isolate answers any request, and there is no connection table to fill up.
+ * `subscriptions/listen`) and the 2025 revisions (initialize, Streamable HTTP). Every exchange is served by a
+ * fresh server built for that request, so no MCP session lives anywhere: any isolate answers any request, and
+ * there is no connection table to fill up. Modern requests go to the v2 SDK's `createMcpHandler`; 2025 ones,
+ * told apart by the SDK's own `isLegacyRequest`, to its stateless Streamable HTTP transport answering JSON (the
+ * SDK's built-in legacy fallback always answers with an SSE stream, which costs both ends more for a reply that
+ * is one message: the documented way to serve 2025 clients your own way).
  *
  * What does need a home is a catalogue's change notifications: the object that learns of the change (a
  * session's object, an agent's shared endpoint object) holds the streams — 2026 `subscriptions/listen` through
@@ -11,7 +14,17 @@
  *
  * This module is the only server-side import of the MCP SDK.
  */
-import { createMcpHandler, InMemoryServerEventBus, ProtocolError, Server, type AuthInfo, type CallToolResult, type McpHttpHandler } from "@modelcontextprotocol/server";
+import {
+  createMcpHandler,
+  InMemoryServerEventBus,
+  isLegacyRequest,
+  ProtocolError,
+  Server,
+  WebStandardStreamableHTTPServerTransport,
+  type AuthInfo,
+  type CallToolResult,
+  type McpHttpHandler,
+} from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { appError, isErrorCode, jsonRpcErrorOf, unwrap, type AppError, type ErrorCode, type Result } from "../core/errors";
 import type { ToolList, ToolResult } from "../core/schemas";
@@ -73,7 +86,8 @@ export class McpEndpoint {
   constructor(private readonly options: McpEndpointOptions) {
     this.#streams = new NotificationStreams(options.keepAliveMs, options.maxStreams);
     this.#handler = createMcpHandler(({ authInfo }) => this.#server(authInfo === undefined ? undefined : this.#cores.get(authInfo)), {
-      legacy: "stateless",
+      // 2025 requests never reach it (serve() routes them); a stray one is refused, not served twice over.
+      legacy: "reject",
       bus: this.#bus,
       keepAliveMs: options.keepAliveMs,
       maxSubscriptions: options.maxStreams,
@@ -88,11 +102,26 @@ export class McpEndpoint {
     if (request.method === "GET") {
       return this.#streams.open() ?? rpcError(429, appError("rate_limited", `This endpoint already holds ${this.options.maxStreams} notification streams`));
     }
+    if (request.method !== "POST") return rpcError(405, appError("route_not_found", "Method not allowed: this endpoint keeps no MCP sessions to close"));
     const refused = refuseMalformedCall(parsedBody);
     if (refused) return refused;
+    if (await isLegacyRequest(request, parsedBody)) return withAppCode(await this.#serveLegacy(request, core, parsedBody));
     const authInfo: AuthInfo = { token: "", clientId: "xiaozhi-mcp-service", scopes: [] };
     this.#cores.set(authInfo, core);
     return withAppCode(await this.#handler.fetch(request, parsedBody === undefined ? { authInfo } : { authInfo, parsedBody }));
+  }
+
+  /** One 2025-era exchange: a server and a stateless transport for this request, the answer as JSON. */
+  async #serveLegacy(request: Request, core: McpEndpointCore, parsedBody: unknown): Promise<Response> {
+    const server = this.#server(core);
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(request, parsedBody === undefined ? {} : { parsedBody });
+    } finally {
+      // The JSON answer is complete once returned: nothing of this exchange outlives it.
+      void server.close().catch(() => undefined);
+    }
   }
 
   /** Notification streams open now, both eras. */

@@ -37,7 +37,8 @@ export function sharedSessionName(agentId: string, shard: number): string {
 interface Parts {
   service: SessionService;
   device: DeviceRelay;
-  mcp: McpEndpoint;
+  /** Built when the first MCP client opens a notification stream: most sessions never have one. */
+  mcp: McpEndpoint | undefined;
 }
 
 /** What a relay or MCP request is answered with: a Response, or why there is none. */
@@ -76,8 +77,7 @@ export class Session {
       providers: sources,
       relayStatus: () => device.client.status(),
     });
-    const mcp = new McpEndpoint(mcpEndpointOptions(config));
-    return { service, device, mcp };
+    return { service, device, mcp: undefined };
   }
 
   async bind(input: BindSessionInput): Promise<Result<SessionView>> {
@@ -133,7 +133,7 @@ export class Session {
   /** The catalogue changed (device handshake, relay gone, an agent's providers): MCP clients list again. */
   toolsChanged(): void {
     this.#parts.service.catalogueChanged();
-    this.#parts.mcp.toolsChanged();
+    this.#parts.mcp?.toolsChanged();
   }
 
   /**
@@ -144,8 +144,9 @@ export class Session {
     if (call.kind === "mcp" && call.shared) await this.#bindShared(call.shared.agent_id, call.shared.name);
     const record = this.#parts.service.record();
     if (!record.ok) return record;
-    const { device, mcp, service } = this.#parts;
+    const { device, service } = this.#parts;
     if (call.kind === "mcp") {
+      const mcp = (this.#parts.mcp ??= new McpEndpoint(mcpEndpointOptions(this.config)));
       const core = { tools: () => service.tools(), execute: async (tool_name: string, args: ToolArgs) => loggedResult(await service.execute({ session_id: record.value.session_id, tool_name, arguments: args })) };
       return { ok: true, response: await mcp.serve(request, core) };
     }
@@ -181,7 +182,7 @@ export class Session {
     device.client.expireHandshake();
     const idle = Date.now() >= service.expiresAtMs(record.value);
     // A shared endpoint's object has no other sign of use than the clients listening on it.
-    const listened = isShared(record.value.session_id) && this.#parts.mcp.streams > 0;
+    const listened = isShared(record.value.session_id) && (this.#parts.mcp?.streams ?? 0) > 0;
     if (idle && !device.client.state().attached && !listened) {
       log("info", "session.expired", { session_id: record.value.session_id });
       await this.#destroy("expired");
@@ -232,7 +233,7 @@ export class Session {
     const record = this.#parts.service.record();
     if (record.ok) await this.#follow(record.value.agent_id, "", record.value.session_id);
     this.#parts.device.close(reason);
-    await this.#parts.mcp.close();
+    await this.#parts.mcp?.close();
     await this.host.deleteAll();
     this.#armedAt = undefined;
     this.#record.forget();
