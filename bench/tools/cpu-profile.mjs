@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { BENCH_TOKEN, createContext } from "../lib/context.mjs";
 import { actAsDevice, openSocket, waitReady } from "../lib/fake-device.mjs";
 import { EXECUTE_LOCAL_TIME } from "../lib/targets.mjs";
+import { upstreamFixtures } from "../lib/fixtures.mjs";
 import { modernHeaders, modernToolCall } from "../lib/mcp.mjs";
 import { expectJson } from "../lib/http.mjs";
 import { stopAll } from "../lib/processes.mjs";
@@ -60,6 +61,8 @@ const TARGETS = {
   "relay-echo": { server: "baseline", mode: undefined, prefix: "relay", path: "/relay" },
   // tools/call local_get_time on the session's MCP endpoint, as a 2026-07-28 request (path completed per session).
   "mcp-modern": { server: "service", mode: undefined, prefix: "mcp", path: "/api/v1/mcp/sessions/" },
+  // server-everything's echo on the shared /mcp endpoint (2026-07-28 request): the Worker straight to the upstream.
+  "mcp-shared-echo": { server: "service-external", mode: undefined, prefix: "echo", path: "/mcp" },
 };
 const spec = TARGETS[/** @type {keyof typeof TARGETS} */ (flags.target ?? "")];
 if (!spec) throw new Error(`--target is one of ${Object.keys(TARGETS).join(", ")}`);
@@ -75,10 +78,16 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 
+/** @type {{ url: string, stop(): Promise<void> } | undefined} */
+let upstream;
 try {
-  const server = await ctx[spec.server]();
+  upstream = spec.server === "service-external" ? await (await upstreamFixtures()).startEverythingServer() : undefined;
+  const server = upstream
+    ? await ctx.configuredService("service-external", { mcpServers: { everything: { url: upstream.url } } })
+    : await ctx[/** @type {"service" | "profile" | "baseline"} */ (spec.server)]();
   const api = ctx.client(server.url, { authorization: `Bearer ${BENCH_TOKEN}`, ...(spec.mode ? { "x-bench-mode": spec.mode } : {}) });
-  const mcp = flags.target === "mcp-modern" ? ctx.client(server.url, { authorization: `Bearer ${BENCH_TOKEN}`, ...modernHeaders("tools/call", "local_get_time") }) : undefined;
+  const echo = flags.target === "mcp-shared-echo";
+  const mcp = flags.target === "mcp-modern" || echo ? ctx.client(server.url, { authorization: `Bearer ${BENCH_TOKEN}`, ...modernHeaders("tools/call", echo ? "mcp_echo" : "local_get_time") }) : undefined;
   const sessions = sessionIds(ctx, spec.prefix, concurrency);
   if (spec.server !== "baseline") await bindSessions(api, sessions);
   if (flags.target === "device") {
@@ -105,7 +114,9 @@ try {
     name: flags.target ?? "",
     description: "",
     callOnce: async (conn) =>
-      mcp
+      mcp && echo
+        ? void expectJson(await mcp.post(spec.path, modernToolCall(conn, "mcp_echo", { message: "bench" })), () => true, "mcp-shared-echo")
+        : mcp
         ? void expectJson(await mcp.post(`${spec.path}${encodeURIComponent(sessions[conn])}/mcp`, modernToolCall(conn, "local_get_time", {})), () => true, "mcp-modern")
         : void expectJson(await api.post(spec.path, body(conn)), () => true, flags.target ?? ""),
   };
@@ -129,6 +140,7 @@ try {
   }
   report(profile, bundle, calls, wallMs);
 } finally {
+  await upstream?.stop();
   await ctx.close();
   await stopAll();
   rmSync(tmp, { recursive: true, force: true });

@@ -18,6 +18,7 @@ import { callFailed, coolingDown } from "./call-outcome";
 import type { Health } from "./health";
 import type { RawCallResult } from "./result-mapping";
 import type { ExternalServer } from "./server-config";
+import { needsSdkCall, postToolCall } from "./direct-post";
 import { callDirect } from "./upstream-client";
 import { routeKey, type UpstreamFailure, type UpstreamRoute, type UpstreamTool } from "./upstream-model";
 import type { ReportRequest, UpstreamRef, UpstreamRpc } from "./upstream-rpc";
@@ -55,7 +56,7 @@ export async function callDirectly(server: ExternalServer, tool: UpstreamTool, a
 
   let route = known.route;
   let renewed: UpstreamRoute | undefined;
-  let outcome = await callDirect(server, route, tool, args, remaining());
+  let outcome = await callOnce(server, route, tool, args, remaining());
   if (!outcome.ok && outcome.failure.kind === "session_expired" && remaining() > 0) {
     const next = await rpc(deps, "renew", remaining(), (upstream) => upstream.renew({ ...deps.ref, stale: routeKey(route), budget_ms: Math.max(0, Math.floor(remaining())) }));
     // A failed renewal was judged by the object itself (it could not connect).
@@ -63,7 +64,7 @@ export async function callDirectly(server: ExternalServer, tool: UpstreamTool, a
     route = renewed = next.value;
     outcome =
       remaining() > 0
-        ? await callDirect(server, route, tool, args, remaining())
+        ? await callOnce(server, route, tool, args, remaining())
         : { ok: false, failure: { kind: "timeout", message: `renewing the session took the whole ${server.timeout_ms} ms` } };
   }
 
@@ -74,6 +75,11 @@ export async function callDirectly(server: ExternalServer, tool: UpstreamTool, a
   const failure = outcome.failure;
   const health = failure.kind === "protocol" ? undefined : await report(deps, reportOf(failure), remaining());
   return { result: callFailed(server, failure), ...(renewed && { route: renewed }), ...(health && { health }) };
+}
+
+/** One POST on the wire; through the SDK client only when the tool's arguments must be mirrored into headers. */
+function callOnce(server: ExternalServer, route: UpstreamRoute, tool: UpstreamTool, args: Record<string, unknown>, timeoutMs: number) {
+  return needsSdkCall(tool) ? callDirect(server, route, tool, args, timeoutMs) : postToolCall(server, route, tool, args, timeoutMs);
 }
 
 function reportOf(failure: UpstreamFailure): ReportRequest["outcome"] {
