@@ -7,7 +7,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { withDeadline } from "../src/core/deadline";
-import { configFromEnv } from "../src/core/env-config";
+import type { ServiceConfig } from "../src/core/config";
+import { configFromEnv, varsOf } from "../src/core/env-config";
 import { ok, type Result } from "../src/core/errors";
 import { objectRequestOf } from "../src/core/object-request";
 import type { ToolDescriptor } from "../src/core/schemas";
@@ -25,6 +26,10 @@ import { Providers } from "../src/sources/dial-in/providers";
 import { StoredNames } from "../src/tools/naming";
 import type { PeerResponse } from "../src/tools/peer/jsonrpc";
 import type { ToolArgs } from "../src/tools/tool-source";
+import type { SessionRpc } from "../src/session/session-rpc";
+import type { SentAgentConfig, StoredAgentConfig } from "../src/tenants/agent-config";
+import type { MintedToken, TokenInfo, TokenRecord } from "../src/tenants/agent-tokens";
+import { Tenant } from "../src/tenants/tenant";
 import { hostOf } from "./host";
 
 /** A session's notification must not hold the agent up. */
@@ -33,20 +38,62 @@ const NOTIFY_TIMEOUT_MS = 2_000;
 export class AgentObject extends DurableObject<Env> implements AgentRpc {
   readonly #providers: Providers;
   readonly #consumers: Consumers;
-  #external: ExternalTools | undefined;
+  #external: { config: ServiceConfig; tools: ExternalTools } | undefined;
+  readonly #tenant: Tenant;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const host = hostOf(ctx);
     const config = configFromEnv(env);
-    this.#providers = new Providers(host, config, (subscribers) => {
-      for (const id of subscribers) ctx.waitUntil(withDeadline(sessionStub(env.SESSIONS, id).toolsChanged().then(() => ok(true)), NOTIFY_TIMEOUT_MS, "session"));
-    });
+    const tell = (subscribers: readonly string[], change: (session: SessionRpc) => Promise<void>) => {
+      for (const id of subscribers) ctx.waitUntil(withDeadline(change(sessionStub(env.SESSIONS, id)).then(() => ok(true)), NOTIFY_TIMEOUT_MS, "session"));
+    };
+    this.#providers = new Providers(host, config, (subscribers) => tell(subscribers, (session) => session.toolsChanged()));
+    this.#tenant = new Tenant(ctx.storage.kv, () => tell(this.#providers.subscribers(), (session) => session.configChanged()));
     this.#consumers = new Consumers(host, config, this.#providers, () => {
       if (!config.ok || !config.value.xiaozhi_endpoint.expose_external) return undefined;
-      this.#external ??= externalTools(config.value, env, storedValue(ctx.storage.kv, "external-names", StoredNames));
-      return this.#external;
+      // The agent's own servers, when it has a config: rebuilt when its version changes.
+      const effective = this.#tenant.effective(config.value, varsOf(env));
+      if (this.#external?.config !== effective) {
+        this.#external = { config: effective, tools: externalTools(effective, env, storedValue(ctx.storage.kv, "external-names", StoredNames)) };
+      }
+      return this.#external.tools;
     });
+  }
+
+  config(): Promise<Result<StoredAgentConfig | null>> {
+    countObjectRequest("agent");
+    return this.#tenant.config();
+  }
+
+  putConfig(config: SentAgentConfig): Promise<Result<StoredAgentConfig>> {
+    countObjectRequest("agent");
+    return this.#tenant.putConfig(config);
+  }
+
+  deleteConfig(): Promise<Result<{ deleted: boolean }>> {
+    countObjectRequest("agent");
+    return this.#tenant.deleteConfig();
+  }
+
+  mintToken(agentId: string, ttlSeconds: number): Promise<Result<MintedToken>> {
+    countObjectRequest("agent");
+    return this.#tenant.mintToken(agentId, ttlSeconds);
+  }
+
+  listTokens(): Promise<Result<TokenInfo[]>> {
+    countObjectRequest("agent");
+    return this.#tenant.listTokens();
+  }
+
+  revokeToken(id: string): Promise<Result<{ revoked: boolean }>> {
+    countObjectRequest("agent");
+    return this.#tenant.revokeToken(id);
+  }
+
+  tokenRecord(id: string): Promise<Result<TokenRecord | null>> {
+    countObjectRequest("agent");
+    return this.#tenant.tokenRecord(id);
   }
 
   tools(): Promise<Result<ToolDescriptor[]>> {

@@ -28,34 +28,34 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
     this.#session = config.ok ? { ok: true, value: new Session(hostOf(ctx), env, config.value) } : config;
   }
 
-  async bind(input: BindSessionInput): Promise<Result<SessionView>> {
+  async bind(input: BindSessionInput, scope?: string): Promise<Result<SessionView>> {
     countObjectRequest("session");
-    return this.#session.ok ? this.#session.value.bind(input) : this.#session;
+    return this.#session.ok ? this.#session.value.bind(input, scope) : this.#session;
   }
 
-  async view(_ref: SessionRef): Promise<Result<SessionView>> {
+  async view(_ref: SessionRef, scope?: string): Promise<Result<SessionView>> {
     countObjectRequest("session");
-    return this.#session.ok ? this.#session.value.view() : this.#session;
+    return this.#session.ok ? this.#session.value.view(scope) : this.#session;
   }
 
-  async tools(_ref: SessionRef): Promise<Result<ToolList>> {
+  async tools(_ref: SessionRef, scope?: string): Promise<Result<ToolList>> {
     countObjectRequest("session");
-    return this.#session.ok ? this.#session.value.tools() : this.#session;
+    return this.#session.ok ? this.#session.value.tools(scope) : this.#session;
   }
 
-  async execute(input: ExecuteToolInput, requestId = ""): Promise<ToolExecution> {
+  async execute(input: ExecuteToolInput, requestId = "", scope?: string): Promise<ToolExecution> {
     countObjectRequest("session");
-    return this.#session.ok ? this.#session.value.execute(input, requestId) : this.#session;
+    return this.#session.ok ? this.#session.value.execute(input, requestId, scope) : this.#session;
   }
 
-  async unbind(ref: SessionRef): Promise<Result<{ session_id: string; deleted: true }>> {
+  async unbind(ref: SessionRef, scope?: string): Promise<Result<{ session_id: string; deleted: true }>> {
     countObjectRequest("session");
-    return this.#session.ok ? this.#session.value.unbind(ref.session_id) : this.#session;
+    return this.#session.ok ? this.#session.value.unbind(ref.session_id, scope) : this.#session;
   }
 
-  async frames(input: FramesInput): Promise<Result<FramesOutcome>> {
+  async frames(input: FramesInput, scope?: string): Promise<Result<FramesOutcome>> {
     countObjectRequest("session");
-    return this.#session.ok ? this.#session.value.frames(input) : this.#session;
+    return this.#session.ok ? this.#session.value.frames(input, scope) : this.#session;
   }
 
   async oversizedFrame(limitBytes: number): Promise<void> {
@@ -66,6 +66,11 @@ export class SessionObject extends DurableObject<Env> implements SessionRpc {
   async toolsChanged(): Promise<void> {
     countObjectRequest("session");
     if (this.#session.ok) this.#session.value.toolsChanged();
+  }
+
+  async configChanged(): Promise<void> {
+    countObjectRequest("session");
+    if (this.#session.ok) this.#session.value.configChanged();
   }
 
   /** Relays and MCP exchanges; the Worker says which in its typed object request. */

@@ -81,6 +81,25 @@ export const ServiceConfig = z.object({
     })
     .prefault({}),
   local_tools: LocalToolsConfig.prefault({}),
+  /** Allow/deny over the LLM names of every catalogue (an agent's config may set its own). */
+  tools: z
+    .object({
+      allow: z.array(z.string().min(1).max(128)).optional(),
+      deny: z.array(z.string().min(1).max(128)).default([]),
+    })
+    .prefault({}),
+  /** Agents as tenants (README "Multi-tenant deployments"). */
+  agents: z
+    .object({
+      /** How long a Worker isolate trusts what an agent's object said of a token: a revocation reaches it within this. */
+      token_cache_ms: int(0, 10_000, 5_000),
+      /**
+       * Per-agent rate limits on binds and tool calls, through the platform's rate limiting bindings
+       * (`AGENT_BINDS`, `AGENT_CALLS` in wrangler.toml, which hold the limits); false: not enforced.
+       */
+      rate_limits: flag(true),
+    })
+    .prefault({}),
   mcp: z
     .object({
       /** Browser origins allowed to call the MCP endpoints (DNS-rebinding guard); loopback is always allowed. */

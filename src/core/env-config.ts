@@ -20,9 +20,15 @@ export function configFromEnv(env: object): Result<ServiceConfig> {
   return result;
 }
 
-function configFromVars(env: object): Result<ServiceConfig> {
+/** The string bindings of an env: what `${VAR}` references expand from (here and in agent configs). */
+export function varsOf(env: object): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) if (typeof value === "string") vars[name] = value;
+  return vars;
+}
+
+function configFromVars(env: object): Result<ServiceConfig> {
+  const vars = varsOf(env);
   const key = JSON.stringify(vars);
   let result = cache.get(key);
   if (!result) {

@@ -6,15 +6,15 @@
 import { z } from "zod";
 
 export const ObjectRequest = z.discriminatedUnion("kind", [
-  /** The device relay of a session, as a WebSocket. */
-  z.object({ kind: z.literal("relay") }),
+  /** The device relay of a session, as a WebSocket; `agent_scope`: the caller is confined to that agent. */
+  z.object({ kind: z.literal("relay"), agent_scope: z.string().optional() }),
   /** The device relay of a session, as server-sent events. */
-  z.object({ kind: z.literal("relay-events") }),
+  z.object({ kind: z.literal("relay-events"), agent_scope: z.string().optional() }),
   /**
    * A notification stream of an MCP endpoint (the exchanges themselves are served by the Worker): the session's
    * own, or with `shared` that of the shared `/mcp` endpoint of an agent ("" = none), held by the object `name`.
    */
-  z.object({ kind: z.literal("mcp"), shared: z.object({ agent_id: z.string(), name: z.string() }).optional() }),
+  z.object({ kind: z.literal("mcp"), shared: z.object({ agent_id: z.string(), name: z.string() }).optional(), agent_scope: z.string().optional() }),
   /** A dial-in tool provider of an agent, with the name its token or `?name=` gave it. */
   z.object({ kind: z.literal("provider"), agent_id: z.string(), provider: z.string().nullable() }),
   /** A consumer of an agent's tools (xiaozhi-esp32-server's `/call/` connection). */

@@ -15,6 +15,8 @@ export interface StoredValue<T> {
   save(value: T): void;
   /** Storage was wiped (deleteAll): drop the copy too. */
   forget(): void;
+  /** Deletes the value from storage. */
+  remove(): void;
 }
 
 export function storedValue<T>(kv: KvStore, key: string, schema: z.ZodType<T>): StoredValue<T> {
@@ -30,6 +32,10 @@ export function storedValue<T>(kv: KvStore, key: string, schema: z.ZodType<T>): 
     },
     forget() {
       copy = undefined;
+    },
+    remove() {
+      kv.delete(key);
+      copy = { value: undefined };
     },
   };
 }

@@ -12,6 +12,7 @@ import { consumerUrl, xiaozhiAcceptsEndpoint } from "../sources/dial-in/xiaozhi-
 import { EXAMPLE_ENDPOINT_TOKEN } from "./examples";
 import { XIAOZHI_PREFIX } from "./endpoint-routes";
 import { route } from "./openapi/spec";
+import { requireOwnAgent } from "./tenancy";
 
 export const MintEndpointBody = z.strictObject({
   /** Names the provider's tools `<provider>__<tool>`; without it the provider's serverInfo name is used. */
@@ -44,6 +45,7 @@ export const agentRoutes = [
       summary: "Mint the WebSocket URL a tool provider dials in with, for one agent",
       description: "Sessions bound with this `agent_id` see the agent's provider tools. Needs `MCP_ENDPOINT_SECRET` (else `config_invalid`).",
       tags: ["providers"],
+      agents: true,
       params: AgentParams,
       body: MintEndpointBody,
       response: { description: "The endpoint", schema: MintEndpointResponse },
@@ -65,6 +67,7 @@ export const agentRoutes = [
       },
     },
     async (c, { params, body }) => {
+      requireOwnAgent(c, params.agentId);
       const secret = c.env.MCP_ENDPOINT_SECRET;
       if (!secret) throw new AppException(appError("config_invalid", "MCP_ENDPOINT_SECRET is not set: provider endpoints are disabled"));
       const now = Math.floor(Date.now() / 1000);
@@ -85,6 +88,7 @@ export const agentRoutes = [
       operationId: "listProviders",
       summary: "The agent's dial-in providers and their state",
       tags: ["providers"],
+      agents: true,
       params: AgentParams,
       response: { description: "The providers", schema: ProviderList },
       errors: [],
@@ -93,9 +97,9 @@ export const agentRoutes = [
         response: { agent_id: "agent-42", providers: [{ name: "calendar", attached: true, phase: "ready", tool_count: 3, responsive: true }] },
       },
     },
-    async (c, { params }) => ({
-      agent_id: params.agentId,
-      providers: unwrap(await agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, params.agentId).providers()),
-    }),
+    async (c, { params }) => {
+      requireOwnAgent(c, params.agentId);
+      return { agent_id: params.agentId, providers: unwrap(await agentRpc(c.env.AGENTS as unknown as DurableObjectNamespace, params.agentId).providers()) };
+    },
   ),
 ];

@@ -10,9 +10,13 @@ import { configFromEnv } from "../core/env-config";
 import { log } from "../observability/log";
 import { recordToolCall } from "../observability/metrics";
 import { observeRequest } from "./request-log";
+import { agentScope } from "../core/principal";
+import type { ToolCallEvent } from "../observability/tool-call";
 import { reportOversizedFrame, sessionDirectory } from "../session/session-directory";
+import { rateLimitsOf } from "../tenants/rate-limits";
 import type { AppEnv } from "./app-env";
-import { bearerToken, isAcceptedToken, parseTokens } from "./auth";
+import { bearerToken, parseTokens } from "./auth";
+import { principalOf, SERVICE_PRINCIPAL } from "./principal";
 import { errorResponse, isMcpPath } from "./error-response";
 import { ENDPOINT_PATH } from "./endpoint-routes";
 import { mount } from "./openapi/spec";
@@ -36,13 +40,14 @@ for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
     const presented = bearerToken(c.req.header("authorization")) ?? (isMcpPath(c.req.path) ? c.req.query("token") : undefined);
     // The provider endpoint authenticates with its own signed token (endpoint-routes.ts).
     const selfAuthenticated = c.req.path === ENDPOINT_PATH;
-    if (!selfAuthenticated && !(await isAcceptedToken(presented, accepted))) {
-      throw new AppException(appError("unauthorized", "Missing or invalid bearer token"));
-    }
     const config = configFromEnv(c.env);
+    const principal = selfAuthenticated ? SERVICE_PRINCIPAL : await principalOf(presented, accepted, c.env, config.ok ? config.value.agents.token_cache_ms : 0);
+    if (!principal) throw new AppException(appError("unauthorized", "Missing or invalid bearer token"));
     if (!config.ok) throw new AppException(config.error);
     c.set("config", config.value);
-    c.set("service", sessionDirectory(c.env.SESSIONS, c.get("requestId"), (call) => recordToolCall(c.env, call, (work) => c.executionCtx.waitUntil(work))));
+    c.set("principal", principal);
+    const record = (call: ToolCallEvent) => recordToolCall(c.env, call, (work) => c.executionCtx.waitUntil(work));
+    c.set("service", sessionDirectory(c.env.SESSIONS, c.get("requestId"), record, { scope: agentScope(principal), limits: rateLimitsOf(c.env, config.value) }));
     await next();
   });
   app.use(prefix, (c, next) => bodyLimitOf(c.get("config").limits.max_body_bytes)(c, next));

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { AppException, appError, unwrap } from "../core/errors";
 import { DeviceFramesBody, FramesOutcome } from "../core/schemas";
 import { relayToSession } from "../session/session-directory";
+import { scopeOf } from "./tenancy";
 import { EXAMPLE_FRAME, EXAMPLE_SESSION } from "./examples";
 import { route } from "./openapi/spec";
 import { SessionParams } from "./request";
@@ -24,6 +25,7 @@ export const deviceRoutes = [
         "runs the device handshake (initialize, tools/list) itself. A new relay replaces the previous one " +
         "(closed with 4001); unbind and expiry close it with 4000. Needs a bound session.",
       tags: ["device"],
+      agents: true,
       params: SessionParams,
       response: { status: 101, description: "Switching Protocols: the relay WebSocket" },
       errors: ["session_not_found"],
@@ -33,7 +35,7 @@ export const deviceRoutes = [
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
         throw new AppException(appError("invalid_request", "Expected a WebSocket upgrade (Upgrade: websocket)"));
       }
-      return relayToSession(c.env.SESSIONS, params.sessionId, c.req.raw, { kind: "relay" });
+      return relayToSession(c.env.SESSIONS, params.sessionId, c.req.raw, { kind: "relay", agent_scope: scopeOf(c) });
     },
   ),
   route(
@@ -48,6 +50,7 @@ export const deviceRoutes = [
         "(a bounded outbox is kept). Comment lines (`: ping`, every second) keep the stream alive and let a gone " +
         "gateway be noticed quickly.",
       tags: ["device"],
+      agents: true,
       params: SessionParams,
       headers: z.object({ "Last-Event-ID": z.string().regex(/^\d+$/).optional().describe("Resume after this event id") }),
       response: { contentType: "text/event-stream", description: "The SSE stream", schema: z.string() },
@@ -73,7 +76,7 @@ export const deviceRoutes = [
           "\n\n",
       },
     },
-    async (c, { params }) => relayToSession(c.env.SESSIONS, params.sessionId, c.req.raw, { kind: "relay-events" }),
+    async (c, { params }) => relayToSession(c.env.SESSIONS, params.sessionId, c.req.raw, { kind: "relay-events", agent_scope: scopeOf(c) }),
   ),
   route(
     {
@@ -83,6 +86,7 @@ export const deviceRoutes = [
       summary: "Relay the device's frames over HTTP: one envelope, or {frames:[…]}",
       description: "Each frame is handled as if it came over the relay WebSocket; a bad frame is counted as dropped, never fatal.",
       tags: ["device"],
+      agents: true,
       params: SessionParams,
       body: DeviceFramesBody,
       response: { description: "How many frames were accepted and dropped", schema: FramesOutcome },

@@ -23,7 +23,16 @@ export function errorResponse(error: AppError, path: string): Response {
   const status = HTTP_STATUS[error.code];
   const headers: Record<string, string> = {};
   if (status === 401) headers["www-authenticate"] = 'Bearer realm="xiaozhi-mcp-service"';
+  const retryAfter = retryAfterOf(error);
+  if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
   return Response.json(errorBody(error, path), { status, headers });
+}
+
+/** Seconds a `rate_limited` caller should wait (RFC 9110 `Retry-After`), when the error says. */
+export function retryAfterOf(error: AppError): number | undefined {
+  if (error.code !== "rate_limited" || typeof error.details !== "object" || error.details === null) return undefined;
+  const seconds = (error.details as { retry_after_seconds?: unknown }).retry_after_seconds;
+  return typeof seconds === "number" && Number.isInteger(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
 function errorBody(error: AppError, path: string): unknown {

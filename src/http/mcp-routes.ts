@@ -19,6 +19,7 @@ import type { AppEnv } from "./app-env";
 import { EXAMPLE_SESSION } from "./examples";
 import { route, type RouteDefinition } from "./openapi/spec";
 import { checkDepth, SessionParams } from "./request";
+import { requireOwnAgent, scopeOf } from "./tenancy";
 
 /** A JSON-RPC 2.0 message of the MCP Streamable HTTP transport (request, notification or response). */
 export const JsonRpcMessage = z.looseObject({
@@ -72,7 +73,7 @@ async function serveSession(c: Context<AppEnv>): Promise<Response> {
   checkOrigin(c);
   const session_id = c.req.param("sessionId") ?? "";
   const { request, body, forward } = await checkedRequest(c);
-  if (opensStream(request)) return relayToSession(c.env.SESSIONS, session_id, forward(), { kind: "mcp" });
+  if (opensStream(request)) return relayToSession(c.env.SESSIONS, session_id, forward(), { kind: "mcp", agent_scope: scopeOf(c) });
   const service = c.get("service");
   if (HANDSHAKES.has(methodOf(body))) {
     const view = await service.getSession({ session_id });
@@ -89,6 +90,8 @@ async function serveSession(c: Context<AppEnv>): Promise<Response> {
 async function serveShared(c: Context<AppEnv>): Promise<Response> {
   checkOrigin(c);
   const agentId = c.req.query("agent_id") ?? "";
+  // An agent token opens its own agent's endpoint only (`?agent_id=` its agent: the plain /mcp is the service's).
+  requireOwnAgent(c, agentId);
   const config = c.get("config");
   const { request, body, forward } = await checkedRequest(c);
   if (opensStream(request)) {
@@ -115,6 +118,7 @@ function mcpEndpoint(path: `/${string}`, id: string, catalogue: string, serve: (
     path,
     tags: ["mcp"] as const,
     tokenInQuery: true,
+    agents: true,
     // The MCP SDK reads the JSON-RPC body (documented as JsonRpcMessage) and answers other methods with 405.
     parse: { body: false },
     allMethods: true,

@@ -17,6 +17,7 @@ import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type ScrapeData } from "../o
 import { externalServerStates, type ExternalServerState } from "../sources/external";
 import { route } from "./openapi/spec";
 import { bearerToken, isAcceptedToken, parseTokens } from "./auth";
+import { principalOf } from "./principal";
 
 /** Prometheus' default scrape timeout is 10 s: answer (or fail) well before it. */
 export const SNAPSHOT_DEADLINE_MS = 5_000;
@@ -45,8 +46,12 @@ export const metricsRoutes = [
     },
     async (c) => {
       const accepted = [...parseTokens(c.env.MCP_SERVICE_TOKEN), ...parseTokens(c.env.METRICS_TOKEN)];
-      if (!(await isAcceptedToken(bearerToken(c.req.header("authorization")), accepted))) {
-        throw new AppException(appError("unauthorized", "Missing or invalid bearer token"));
+      const presented = bearerToken(c.req.header("authorization"));
+      if (!(await isAcceptedToken(presented, accepted))) {
+        // A tenant's token is known but not allowed here: the metrics span every agent.
+        const config = configFromEnv(c.env);
+        const principal = await principalOf(presented, [], c.env, config.ok ? config.value.agents.token_cache_ms : 0);
+        throw new AppException(principal ? appError("forbidden", "Metrics span every agent: an agent token cannot scrape them") : appError("unauthorized", "Missing or invalid bearer token"));
       }
       const [snapshot, upstreams] = await Promise.all([readSnapshot(c.env), readUpstreams(c.env)]);
       return c.body(renderPrometheus({ snapshot, upstreams }), 200, { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" });

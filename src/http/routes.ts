@@ -13,6 +13,7 @@ import { route, type RouteDefinition } from "./openapi/spec";
 import { opsRoutes } from "./ops-routes";
 import { restRoutes } from "./rest";
 import { serverRoutes } from "./server-routes";
+import { tenantRoutes } from "./tenant-routes";
 import { trpcRoutes } from "./trpc-routes";
 
 /** The document itself is described loosely: it is validated by a real OpenAPI 3.1 validator in the tests. */
@@ -25,6 +26,7 @@ const documentRoute = route(
     operationId: "getOpenApi",
     summary: "This OpenAPI 3.1 document",
     tags: ["ops"],
+    agents: true,
     response: { description: "The document", schema: OpenApiDocumentShape },
     errors: [],
   },
@@ -38,6 +40,7 @@ export const ROUTE_DEFINITIONS: readonly RouteDefinition[] = [
   ...restRoutes,
   ...serverRoutes,
   ...agentRoutes,
+  ...tenantRoutes,
   ...endpointRoutes,
   ...deviceRoutes,
   ...mcpRoutes,

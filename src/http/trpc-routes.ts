@@ -6,11 +6,12 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { ERROR_CODES } from "../core/errors";
+import { AppException, ERROR_CODES } from "../core/errors";
 import { FramesOutcome, SessionView, ToolList, ToolResult } from "../core/schemas";
 import { log } from "../observability/log";
 import { appRouter } from "../trpc/router";
 import type { AppEnv } from "./app-env";
+import { retryAfterOf } from "./error-response";
 import { EXAMPLE_BIND, EXAMPLE_EXECUTE, EXAMPLE_FRAME, EXAMPLE_RESULT, EXAMPLE_SESSION, EXAMPLE_TOOL, EXAMPLE_VIEW } from "./examples";
 import { defineRoute, documented, type AnyRouteSpec, type RouteDefinition } from "./openapi/spec";
 import { checkDepth } from "./request";
@@ -101,6 +102,11 @@ export function mountTrpc(app: Hono<AppEnv>): void {
       router: appRouter,
       maxBatchSize: 16,
       createContext: () => ({ service: c.get("service") }),
+      // A rate-limited procedure says when to come back, as REST does.
+      responseMeta: ({ errors }) => {
+        const retryAfter = errors.map((error) => (error.cause instanceof AppException ? retryAfterOf(error.cause.error) : undefined)).find((seconds) => seconds !== undefined);
+        return retryAfter === undefined ? {} : { headers: new Headers({ "retry-after": String(retryAfter) }) };
+      },
       onError: ({ error, path }) => {
         if (error.code === "INTERNAL_SERVER_ERROR") {
           log("error", "trpc.error", { request_id: c.get("requestId"), procedure: path, message: error.message });

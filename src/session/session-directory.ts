@@ -2,7 +2,9 @@
  * {@link McpService} over the session Durable Objects: each call goes to the object named by its
  * `session_id`. This is the only place the Worker touches the `SESSIONS` binding.
  */
+import { fail, ok } from "../core/errors";
 import type { McpService } from "../core/service";
+import type { AgentRateLimits } from "../tenants/rate-limits";
 import type { ToolCallEvent } from "../observability/tool-call";
 import { loggedResult } from "../observability/tool-call-log";
 import { forObject, type ObjectRequest } from "../core/object-request";
@@ -20,25 +22,39 @@ export function sessionStub(namespace: Sessions, id: string): SessionRpc {
 }
 const session = sessionStub;
 
+/** What confines a caller and what limits it. */
+export interface CallerPolicy {
+  /** The agent an agent token confines the caller to; undefined: the service (every agent). */
+  scope?: string | undefined;
+  /** Per-agent limits on binds (tool calls are limited where they run, in the session object). */
+  limits?: AgentRateLimits | undefined;
+}
+
 /**
  * @param requestId carried into the per-tool-call log line, to correlate it with the request's.
  * @param onToolCall told of every tool execution (metrics), in the caller's invocation: a Worker isolate
  *   batches the calls of many sessions into one metrics write per window, where each session object would
  *   send its own (docs/scaling.md).
  */
-export function sessionDirectory(namespace: Sessions, requestId = "", onToolCall?: (call: ToolCallEvent) => void): McpService {
+export function sessionDirectory(namespace: Sessions, requestId = "", onToolCall?: (call: ToolCallEvent) => void, policy: CallerPolicy = {}): McpService {
+  const { scope, limits } = policy;
   return {
-    bindSession: (input) => session(namespace, input.session_id).bind(input),
-    getSession: (input) => session(namespace, input.session_id).view(input),
-    unbindSession: (input) => session(namespace, input.session_id).unbind(input),
-    getTools: (input) => session(namespace, input.session_id).tools(input),
-    // The tool.call line is written here, in the request's own invocation (observability/tool-call-log.ts).
+    bindSession: async (input) => {
+      // An agent token binds for its own agent only: a session without one would escape its confinement.
+      if (scope !== undefined && input.agent_id !== scope) return fail("forbidden", "An agent token binds sessions of its own agent only (agent_id)");
+      const allowed = (await limits?.bind(input.agent_id)) ?? ok(undefined);
+      if (!allowed.ok) return allowed;
+      return session(namespace, input.session_id).bind(input, scope);
+    },
+    getSession: (input) => session(namespace, input.session_id).view(input, scope),
+    unbindSession: (input) => session(namespace, input.session_id).unbind(input, scope),
+    getTools: (input) => session(namespace, input.session_id).tools(input, scope),
     executeTool: async (input) => {
-      const execution = await session(namespace, input.session_id).execute(input, requestId);
+      const execution = await session(namespace, input.session_id).execute(input, requestId, scope);
       if (execution.call) onToolCall?.(execution.call);
       return loggedResult(execution);
     },
-    handleDeviceFrames: (input) => session(namespace, input.session_id).frames(input),
+    handleDeviceFrames: (input) => session(namespace, input.session_id).frames(input, scope),
   };
 }
 

@@ -18,7 +18,7 @@ function harness(idleTtlMs = 60_000, providers: Source[] = []) {
     },
     idleTtlMs,
     now: () => now,
-    providers: () => providers,
+    providers: async () => ({ sources: providers, filter: { deny: [] } }),
     relayStatus: () => ({ attached: false, phase: "detached", server_info: null, tool_count: 0, pending_calls: 0 }),
   });
   return { service, saves: () => saves, stored: () => stored!, advance: (ms: number) => (now += ms), now: () => now };

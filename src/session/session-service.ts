@@ -4,7 +4,7 @@
  */
 import { fail, ok, type ErrorCode, type Result } from "../core/errors";
 import type { BindSessionInput, ExecuteToolInput, RelayStatus, SessionView, ToolList, ToolResult, ToolSource } from "../core/schemas";
-import { Catalogue } from "../tools/catalogue";
+import { Catalogue, type NameFilter } from "../tools/catalogue";
 import type { ToolCallEvent, ToolExecution } from "../observability/tool-call";
 import type { Source } from "../tools/tool-source";
 import type { SessionRecord, SessionStore } from "./session-record";
@@ -22,7 +22,8 @@ export interface SessionDeps {
   store: SessionStore;
   idleTtlMs: number;
   now: () => number;
-  providers: (record: SessionRecord) => readonly Source[];
+  /** The sources a bound session uses, and the filter of names its configuration (the service's or its agent's) sets. */
+  providers: (record: SessionRecord) => Promise<{ sources: readonly Source[]; filter: NameFilter }>;
   relayStatus: () => RelayStatus;
 }
 
@@ -126,7 +127,8 @@ export class SessionService {
 
   async #catalogue(record: SessionRecord): Promise<Catalogue> {
     const generation = this.#generation;
-    const catalogue = await Catalogue.build(this.deps.providers(record), record.enabled_tools);
+    const { sources, filter } = await this.deps.providers(record);
+    const catalogue = await Catalogue.build(sources, record.enabled_tools, filter);
     // Kept for calls unless a change was pushed while it was being built.
     if (generation === this.#generation) this.#cached = { catalogue, built_at: this.deps.now(), binding: record.updated_at };
     return catalogue;

@@ -6,10 +6,11 @@
  */
 import type { ServiceConfig } from "../core/config";
 import { withDeadline } from "../core/deadline";
-import { appError, ok, type AppError, type Result } from "../core/errors";
+import { appError, fail, ok, type AppError, type Result } from "../core/errors";
 import type { ObjectHost } from "../core/host";
 import type { ObjectRequest } from "../core/object-request";
 import type { BindSessionInput, ExecuteToolInput, FramesInput, FramesOutcome, SessionView, ToolList } from "../core/schemas";
+import { varsOf } from "../core/env-config";
 import { storedValue } from "../core/stored-value";
 import { McpEndpoint, type McpEndpointOptions } from "../mcp/mcp-endpoint";
 import { log } from "../observability/log";
@@ -17,6 +18,8 @@ import { recordSessionEvent } from "../observability/metrics";
 import { loggedResult } from "../observability/tool-call-log";
 import { DeviceRelay, type Vision } from "../sources/device/device-relay";
 import { agentRpc } from "../sources/dial-in/agent-source";
+import { AgentConfigs } from "../tenants/agent-configs";
+import { rateLimitsOf, type AgentRateLimits } from "../tenants/rate-limits";
 import { sessionSources } from "../sources/registry";
 import type { ToolArgs } from "../tools/tool-source";
 import { VERSION } from "../version";
@@ -24,6 +27,8 @@ import { SessionRecord } from "./session-record";
 import { SessionService, type ToolExecution } from "./session-service";
 
 const RECORD_KEY = "session";
+/** Changes are pushed by the agent's object; this only bounds how long a lost push could go unnoticed. */
+const AGENT_CONFIG_TTL_MS = 30_000;
 const AGENT_RPC_TIMEOUT_MS = 2_000;
 
 /**
@@ -50,12 +55,19 @@ export class Session {
   /** When the alarm is set for, as this instance last armed or read it; unknown after a fire or eviction. */
   #armedAt: number | undefined;
 
+  /** The configurations of the agent this session follows, told of every change (configChanged). */
+  readonly #agents: AgentConfigs;
+  readonly #limits: AgentRateLimits | undefined;
+
   constructor(
     private readonly host: ObjectHost,
     private readonly env: Env,
     private readonly config: ServiceConfig,
   ) {
     this.#record = storedValue(host.kv, RECORD_KEY, SessionRecord);
+    const agents = env.AGENTS as unknown as DurableObjectNamespace;
+    this.#agents = new AgentConfigs(config, varsOf(env), (agentId) => agentRpc(agents, agentId).config(), AGENT_CONFIG_TTL_MS);
+    this.#limits = rateLimitsOf(env, config);
     this.#parts = this.#assemble();
     this.#parts.device.reconcile();
   }
@@ -69,20 +81,29 @@ export class Session {
       onToolsChanged: () => this.toolsChanged(),
       onRelayEvent: (kind) => recordSessionEvent(host, env, this.#sessionId(), kind),
     });
-    const sources = sessionSources({ config, env, host, device });
+    const sources = sessionSources({ env, host, device });
+    const agents = this.#agents;
     const service = new SessionService({
       store: this.#record,
       idleTtlMs: config.sessions.idle_ttl_seconds * 1000,
       now: Date.now,
-      providers: sources,
+      // An agent's own config (merged over the service's) decides its sessions' sources and name filter.
+      providers: async (record) => {
+        const effective = await agents.effective(record.agent_id);
+        return { sources: sources(record, effective), filter: effective.tools };
+      },
       relayStatus: () => device.client.status(),
     });
     return { service, device, mcp: undefined };
   }
 
-  async bind(input: BindSessionInput): Promise<Result<SessionView>> {
+  /** @param scope the agent a caller is confined to (an agent token): it binds for that agent only. */
+  async bind(input: BindSessionInput, scope?: string): Promise<Result<SessionView>> {
     const { service, device } = this.#parts;
     const previous = service.record();
+    if (scope !== undefined && (input.agent_id !== scope || (previous.ok && previous.value.agent_id !== scope))) {
+      return fail("forbidden", input.agent_id !== scope ? "An agent token binds sessions of its own agent only" : "This session is bound to another agent");
+    }
     // Another device on the same session id must never reach its predecessor's tools.
     if (previous.ok && previous.value.device_id !== input.device_id) device.forget();
     const view = await service.bind(input);
@@ -97,28 +118,34 @@ export class Session {
     return previous.ok || !view.ok ? view : service.view();
   }
 
-  view(): Promise<Result<SessionView>> {
-    return this.#parts.service.view();
+  async view(scope?: string): Promise<Result<SessionView>> {
+    const record = this.#inScope(scope);
+    return record.ok ? this.#parts.service.view() : record;
   }
 
-  tools(): Promise<Result<ToolList>> {
-    return this.#parts.service.tools();
+  async tools(scope?: string): Promise<Result<ToolList>> {
+    const record = this.#inScope(scope);
+    return record.ok ? this.#parts.service.tools() : record;
   }
 
-  execute(input: ExecuteToolInput, requestId = ""): Promise<ToolExecution> {
-    return this.#parts.service.execute(input, requestId);
+  async execute(input: ExecuteToolInput, requestId = "", scope?: string): Promise<ToolExecution> {
+    const record = this.#inScope(scope);
+    if (!record.ok) return record;
+    // Counted here, where every caller's call of this session passes (REST, tRPC, its MCP endpoint).
+    const allowed = (await this.#limits?.call(record.value.agent_id)) ?? ok(undefined);
+    return allowed.ok ? this.#parts.service.execute(input, requestId) : allowed;
   }
 
-  async unbind(sessionId: string): Promise<Result<{ session_id: string; deleted: true }>> {
-    const record = this.#parts.service.record();
+  async unbind(sessionId: string, scope?: string): Promise<Result<{ session_id: string; deleted: true }>> {
+    const record = this.#inScope(scope);
     if (!record.ok) return record;
     await this.#destroy("unbound");
     return ok({ session_id: sessionId, deleted: true });
   }
 
   /** Device frames relayed over HTTP: each is handled exactly as if it came over the relay WebSocket. */
-  async frames(input: FramesInput): Promise<Result<FramesOutcome>> {
-    const record = this.#parts.service.record();
+  async frames(input: FramesInput, scope?: string): Promise<Result<FramesOutcome>> {
+    const record = this.#inScope(scope);
     if (!record.ok) return record;
     let accepted = 0;
     for (const frame of input.frames) if (this.#parts.device.intake(typeof frame === "string" ? frame : JSON.stringify(frame))) accepted += 1;
@@ -128,6 +155,13 @@ export class Session {
 
   oversizedFrame(limitBytes: number): void {
     this.#parts.device.oversized(limitBytes);
+  }
+
+  /** The agent's own configuration changed: ask for it again, and have MCP clients list again. */
+  configChanged(): void {
+    const record = this.#parts.service.record();
+    if (record.ok) this.#agents.forget(record.value.agent_id);
+    this.toolsChanged();
   }
 
   /** The catalogue changed (device handshake, relay gone, an agent's providers): MCP clients list again. */
@@ -142,7 +176,7 @@ export class Session {
    */
   async handle(request: Request, call: ObjectRequest): Promise<Handled> {
     if (call.kind === "mcp" && call.shared) await this.#bindShared(call.shared.agent_id, call.shared.name);
-    const record = this.#parts.service.record();
+    const record = this.#inScope("agent_scope" in call ? call.agent_scope : undefined);
     if (!record.ok) return record;
     const { device, service } = this.#parts;
     if (call.kind === "mcp") {
@@ -239,6 +273,16 @@ export class Session {
     this.#record.forget();
     // Every part kept copies of what storage held: start again from the empty storage.
     this.#parts = this.#assemble();
+  }
+
+  /**
+   * The bound session, if the caller may reach it: a caller confined to an agent never learns of another
+   * agent's sessions (they answer as unbound ones do).
+   */
+  #inScope(scope: string | undefined): Result<SessionRecord> {
+    const record = this.#parts.service.record();
+    if (!record.ok || scope === undefined || record.value.agent_id === scope) return record;
+    return fail("session_not_found", "Session is not bound");
   }
 
   #sessionId(): string {

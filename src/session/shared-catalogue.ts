@@ -14,19 +14,29 @@ import { ok } from "../core/errors";
 import type { McpEndpointCore } from "../mcp/mcp-endpoint";
 import { recordToolCall } from "../observability/metrics";
 import { loggedResult } from "../observability/tool-call-log";
-import { sharedSources } from "../sources/registry";
+import { varsOf } from "../core/env-config";
+import { agentRpc } from "../sources/dial-in/agent-source";
+import { sharedSources, type Sources } from "../sources/registry";
+import { AgentConfigs } from "../tenants/agent-configs";
+import { rateLimitsOf } from "../tenants/rate-limits";
 import { Catalogue } from "../tools/catalogue";
-import type { Source } from "../tools/tool-source";
 import { CALL_CATALOGUE_TTL_MS, runTool } from "./session-service";
 
 interface IsolateCatalogues {
-  sources: (binding: { agent_id: string }) => Source[];
+  sources: Sources;
+  /** Agents' own configurations, asked of their objects at most every AGENT_CONFIG_TTL_MS. */
+  agents: AgentConfigs;
   /** Per agent ("" = none): the last catalogue built, for calls. */
   forCalls: Map<string, { catalogue: Catalogue; built_at: number }>;
 }
 
 /** Agents whose call catalogue one isolate keeps; beyond, the map starts over (rebuilding is cheap). */
 const MAX_AGENTS = 256;
+/**
+ * An isolate cannot be told of an agent's config change (the agent's object tells its sessions): it asks
+ * again after this, so a change reaches `/mcp?agent_id=` within it.
+ */
+const AGENT_CONFIG_TTL_MS = 5_000;
 
 const isolate = new WeakMap<ServiceConfig, IsolateCatalogues>();
 
@@ -38,17 +48,27 @@ export interface SharedRequest {
   waitUntil: (work: Promise<unknown>) => void;
 }
 
+function isolateCatalogues(config: ServiceConfig, env: Env): IsolateCatalogues {
+  let parts = isolate.get(config);
+  if (!parts) {
+    const namespace = env.AGENTS as unknown as DurableObjectNamespace;
+    parts = {
+      sources: sharedSources(env),
+      agents: new AgentConfigs(config, varsOf(env), (agentId) => agentRpc(namespace, agentId).config(), AGENT_CONFIG_TTL_MS),
+      forCalls: new Map(),
+    };
+    isolate.set(config, parts);
+  }
+  return parts;
+}
+
 /** The shared endpoint's catalogue for one request, as the MCP endpoint uses it. */
 export function sharedCatalogue(request: SharedRequest): McpEndpointCore {
   const { config, env, agentId } = request;
-  let parts = isolate.get(config);
-  if (!parts) {
-    parts = { sources: sharedSources({ config, env }), forCalls: new Map() };
-    isolate.set(config, parts);
-  }
-  const { sources, forCalls } = parts;
+  const { sources, agents, forCalls } = isolateCatalogues(config, env);
   const build = async (): Promise<Catalogue> => {
-    const catalogue = await Catalogue.build(sources({ agent_id: agentId }));
+    const effective = await agents.effective(agentId);
+    const catalogue = await Catalogue.build(sources({ agent_id: agentId }, effective), [], effective.tools);
     if (forCalls.size >= MAX_AGENTS) forCalls.clear();
     forCalls.set(agentId, { catalogue, built_at: Date.now() });
     return catalogue;
@@ -56,6 +76,8 @@ export function sharedCatalogue(request: SharedRequest): McpEndpointCore {
   return {
     tools: async () => ok({ tools: [...(await build()).tools] }),
     execute: async (tool_name, args) => {
+      const allowed = (await rateLimitsOf(env, config)?.call(agentId)) ?? ok(undefined);
+      if (!allowed.ok) return allowed;
       const started = Date.now();
       const cached = forCalls.get(agentId);
       const catalogue = cached && started - cached.built_at < CALL_CATALOGUE_TTL_MS ? cached.catalogue : await build();

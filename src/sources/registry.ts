@@ -35,6 +35,9 @@ export interface SharedContext {
 
 type Picker = (binding: SessionBinding) => Source | undefined;
 
+/** The sources of a binding under a configuration (the service's, or an agent's merged over it). */
+export type Sources = (binding: SessionBinding, config: ServiceConfig) => Source[];
+
 /**
  * A source's factories: `create` once per session object; `shared` once per isolate for the shared endpoint
  * (absent for a source that needs a session, like the device). The picker they return chooses what a
@@ -75,16 +78,28 @@ const REGISTRY: readonly SourceEntry[] = [
   { create: provider, shared: provider },
 ];
 
-function sourcesOf(pickers: readonly Picker[]): (binding: SessionBinding) => Source[] {
-  return (binding) => pickers.map((pick) => pick(binding)).filter((source): source is Source => source !== undefined);
+/**
+ * Each entry's picker built once per configuration it is asked about (the service's and, per agent that has
+ * one, that agent's merged config, whose object stays the same while its version does).
+ */
+function sourcesOf(build: (config: ServiceConfig) => readonly Picker[]): Sources {
+  const byConfig = new WeakMap<ServiceConfig, readonly Picker[]>();
+  return (binding, config) => {
+    let pickers = byConfig.get(config);
+    if (!pickers) {
+      pickers = build(config);
+      byConfig.set(config, pickers);
+    }
+    return pickers.map((pick) => pick(binding)).filter((source): source is Source => source !== undefined);
+  };
 }
 
-/** The sources of one session object: call the result with a bound session's record. */
-export function sessionSources(context: SourceContext): (binding: SessionBinding) => Source[] {
-  return sourcesOf(REGISTRY.map((entry) => entry.create(context)));
+/** The sources of one session object: call the result with a bound session's record and its configuration. */
+export function sessionSources(context: Omit<SourceContext, "config">): Sources {
+  return sourcesOf((config) => REGISTRY.map((entry) => entry.create({ ...context, config })));
 }
 
-/** The sources of the shared endpoint in this isolate (built once per configuration and reused). */
-export function sharedSources(context: SharedContext): (binding: SessionBinding) => Source[] {
-  return sourcesOf(REGISTRY.flatMap((entry) => (entry.shared ? [entry.shared(context)] : [])));
+/** The sources of the shared endpoint in this isolate, for a configuration (built once per configuration). */
+export function sharedSources(env: Env): Sources {
+  return sourcesOf((config) => REGISTRY.flatMap((entry) => (entry.shared ? [entry.shared({ config, env })] : [])));
 }

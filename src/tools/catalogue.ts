@@ -6,6 +6,21 @@ import { fail, type Result } from "../core/errors";
 import type { ToolDescriptor, ToolResult } from "../core/schemas";
 import type { ToolArgs, Source } from "./tool-source";
 
+/** Allow/deny over LLM names, as configurations state it. */
+export interface NameFilter {
+  allow?: readonly string[] | undefined;
+  deny: readonly string[];
+}
+
+/** Every list that narrows the catalogue, as one test; undefined when nothing narrows it. */
+function allowedNames(enabledTools: readonly string[], filter: NameFilter): ((name: string) => boolean) | undefined {
+  const enabled = enabledTools.length > 0 ? new Set(enabledTools) : undefined;
+  const allow = filter.allow ? new Set(filter.allow) : undefined;
+  const deny = filter.deny.length > 0 ? new Set(filter.deny) : undefined;
+  if (!enabled && !allow && !deny) return undefined;
+  return (name) => (!enabled || enabled.has(name)) && (!allow || allow.has(name)) && !deny?.has(name);
+}
+
 const SOURCE_ORDER = ["device", "local", "external", "provider"] as const;
 /**
  * Who keeps a name two sources both offer: configured sources first. A device names its own tools (no
@@ -18,12 +33,15 @@ export class Catalogue {
     readonly tools: readonly ToolDescriptor[],
     readonly owners: ReadonlyMap<string, Source>,
     private readonly providers: readonly Source[],
-    private readonly allowed: ReadonlySet<string> | undefined,
+    private readonly allowed: ((name: string) => boolean) | undefined,
   ) {}
 
-  /** @param enabledTools allow-list of LLM names; empty means every tool. */
-  static async build(providers: readonly Source[], enabledTools: readonly string[] = []): Promise<Catalogue> {
-    const allowed = enabledTools.length > 0 ? new Set(enabledTools) : undefined;
+  /**
+   * @param enabledTools allow-list of LLM names (a session's); empty means every tool.
+   * @param filter allow/deny over LLM names (the service's or an agent's configuration).
+   */
+  static async build(providers: readonly Source[], enabledTools: readonly string[] = [], filter: NameFilter = { deny: [] }): Promise<Catalogue> {
+    const allowed = allowedNames(enabledTools, filter);
     const ordered = [...providers].sort((a, b) => SOURCE_ORDER.indexOf(a.kind) - SOURCE_ORDER.indexOf(b.kind));
     const lists = await Promise.all(ordered.map((provider) => provider.list()));
     const owners = new Map<string, Source>();
@@ -31,7 +49,7 @@ export class Catalogue {
     claimants.sort((a, b) => CLAIM_ORDER.indexOf(a.provider.kind) - CLAIM_ORDER.indexOf(b.provider.kind));
     for (const { provider, list } of claimants) {
       for (const tool of list) {
-        if (owners.has(tool.name) || (allowed && !allowed.has(tool.name))) continue;
+        if (owners.has(tool.name) || (allowed && !allowed(tool.name))) continue;
         owners.set(tool.name, provider);
       }
     }
@@ -63,7 +81,7 @@ export class Catalogue {
   }
 
   #claimant(name: string): Source | undefined {
-    if (this.allowed && !this.allowed.has(name)) return undefined;
+    if (this.allowed && !this.allowed(name)) return undefined;
     return this.providers.find((provider) => provider.claims?.(name));
   }
 }

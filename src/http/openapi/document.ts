@@ -66,7 +66,7 @@ export function buildOpenApiDocument(routes: readonly AnyRouteSpec[], servers: r
     components: {
       schemas,
       securitySchemes: {
-        bearerAuth: { type: "http", scheme: "bearer", description: "One of the tokens in MCP_SERVICE_TOKEN" },
+        bearerAuth: { type: "http", scheme: "bearer", description: "One of the tokens in MCP_SERVICE_TOKEN, or an agent token (POST /api/v1/mcp/agents/{agentId}/tokens) where the operation allows it (`x-agent-tokens`)" },
         tokenQuery: { type: "apiKey", in: "query", name: "token", description: "The same token as ?token=, on the MCP endpoints only" },
       },
     },
@@ -177,13 +177,25 @@ function inlineShared(node: unknown, defs: Record<string, JsonSchema>, prefix: s
   return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, inlineShared(value, defs, prefix)]));
 }
 
+/** The route's description, followed by who may call it. */
+function describedAccess(route: AnyRouteSpec): string | undefined {
+  if (route.public) return route.description;
+  const access =
+    route.agents === true || route.protocol === "trpc"
+      ? "Service tokens and agent tokens (an agent token reaches its own agent only)."
+      : "Service tokens only: an agent token is answered 403 `forbidden`.";
+  return [route.description, access].filter(Boolean).join(" ");
+}
+
 function operation(route: AnyRouteSpec, names: ComponentNames): JsonObject {
   const trpc = route.protocol === "trpc";
   const op: JsonObject = {
     operationId: route.operationId,
     summary: route.summary,
-    ...(route.description ? { description: route.description } : {}),
+    ...(describedAccess(route) ? { description: describedAccess(route) } : {}),
     tags: [...route.tags],
+    // Who may call it: a service token always; an agent token where the route allows it, confined to its agent.
+    ...(route.public ? {} : { "x-agent-tokens": route.agents === true || route.protocol === "trpc" }),
     ...(route.public ? { security: [] } : {}),
     ...(route.tokenInQuery ? { security: [{ bearerAuth: [] }, { tokenQuery: [] }] } : {}),
   };

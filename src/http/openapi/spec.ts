@@ -35,6 +35,8 @@
  *   `response: { contentType: "text/event-stream", schema: z.string(), description }` an SSE stream (likewise
  *   `text/plain; version=0.0.4` for Prometheus text). Such handlers answer a `Response` themselves, as does a
  *   handler answering another status (`otherResponses`, e.g. `/readyz`'s 503 report).
+ * - `agents: true` lets agent tokens call the route; the core (sessions) or the handler (an `{agentId}` path)
+ *   must confine them to their agent. Without it only service tokens pass.
  * - `public: true` only for routes outside /api, /trpc and /mcp; `protocol: "trpc"` for /trpc procedures
  *   (documented here, served by tRPC's own adapter); `tokenInQuery: true` where `?token=` is accepted too.
  * - `parse` says what {@link mount} parses for the handler (default: every schema the spec has). A route that
@@ -43,12 +45,12 @@
  */
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { ERROR_CODES, HTTP_STATUS, type ErrorCode } from "../../core/errors";
+import { AppException, appError, ERROR_CODES, HTTP_STATUS, type ErrorCode } from "../../core/errors";
 import type { AppEnv } from "../app-env";
 import { parseInput, readJson } from "../request";
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
-export type Tag = "sessions" | "tools" | "ops" | "trpc" | "servers" | "device" | "mcp" | "providers";
+export type Tag = "sessions" | "tools" | "ops" | "trpc" | "servers" | "device" | "mcp" | "providers" | "agents";
 
 export const TAGS: Record<Tag, string> = {
   sessions: "Bind a conversation's context to a session, read it, unbind it",
@@ -57,6 +59,7 @@ export const TAGS: Record<Tag, string> = {
   servers: "External MCP servers",
   mcp: "The service as an MCP server (Streamable HTTP) for generic MCP clients",
   providers: "Dial-in tool providers (MCP 接入点): an agent's providers connect over WebSocket",
+  agents: "Agents as tenants: an agent's own configuration and its tokens (service tokens only)",
   ops: "Health, readiness and this document",
   trpc: "The same operations over tRPC v11 (plain JSON, no transformer); queries are GET ?input=<JSON>",
 };
@@ -97,6 +100,11 @@ export interface RouteSpec<
   otherResponses?: Readonly<Record<number, { description: string; schema?: z.ZodType }>>;
   /** MCP endpoints also accept the token as `?token=` (clients that cannot set headers). */
   tokenInQuery?: boolean;
+  /**
+   * Agent tokens may call it too, confined to their own agent (the core or the handler scopes them); default:
+   * service tokens only, and {@link mount} answers an agent token 403.
+   */
+  agents?: boolean;
   examples?: {
     params?: z.input<P>;
     query?: z.input<Q>;
@@ -131,7 +139,7 @@ export function defineRoute<
 /** Every code a route can answer, grouped by HTTP status, in status order. */
 export function errorStatuses(route: AnyRouteSpec): [number, ErrorCode[]][] {
   const codes = new Set<ErrorCode>(route.errors);
-  if (!route.public) codes.add("unauthorized").add("config_invalid");
+  if (!route.public) codes.add("unauthorized").add("forbidden").add("config_invalid");
   if (route.params || route.query || route.headers || route.body) codes.add("invalid_request");
   if (route.body) codes.add("payload_too_large");
   codes.add("internal");
@@ -191,6 +199,9 @@ export function mount(app: Hono<AppEnv>, definitions: readonly RouteDefinition[]
     const parse = { params: true, query: true, body: true, ...spec.parse };
     const methods = spec.allMethods ? ["ALL"] : [spec.method.toUpperCase()];
     app.on(methods, [path, ...(spec.aliases ?? [])], async (c) => {
+      if (!spec.public && !spec.agents && c.get("principal")?.kind === "agent") {
+        throw new AppException(appError("forbidden", "This route needs a service token; an agent token cannot use it"));
+      }
       const input = {
         params: spec.params && parse.params ? parseInput(spec.params, c.req.param(), "") : {},
         query: spec.query && parse.query ? parseInput(spec.query, c.req.query(), "") : {},

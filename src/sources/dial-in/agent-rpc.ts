@@ -7,6 +7,7 @@ import type { Result } from "../../core/errors";
 import type { ToolDescriptor } from "../../core/schemas";
 import type { PeerResponse } from "../../tools/peer/jsonrpc";
 import type { ToolArgs } from "../../tools/tool-source";
+import type { TenantRpc } from "../../tenants/tenant-rpc";
 
 /** What the API shows of one provider of an agent. */
 export const ProviderStatus = z.object({
@@ -20,7 +21,7 @@ export const ProviderStatus = z.object({
 export type ProviderStatus = z.infer<typeof ProviderStatus>;
 
 /** The RPC surface of an agent object, as sessions and the Worker call it. */
-export interface AgentRpc {
+export interface AgentRpc extends TenantRpc {
   /** The providers' tools as the LLM sees them. */
   tools(): Promise<Result<ToolDescriptor[]>>;
   /** Runs a tool by its LLM name; the provider's raw JSON-RPC reply (mapped by the caller). */
@@ -31,8 +32,9 @@ export interface AgentRpc {
   fetch(request: Request): Promise<Response>;
 }
 
-/** What a session object offers the agent: a nudge that its catalogue changed. */
+/** What a session object offers the agent: a nudge that its catalogue (or the agent's config) changed. */
 export interface ToolsChangedRpc {
   toolsChanged(): Promise<void>;
+  configChanged(): Promise<void>;
 }
 

@@ -30,6 +30,7 @@ import { PeerClient } from "../../tools/peer/peer-client";
 import { describePeerTool, namePeerTools, type PeerNaming, type PeerToolGroup } from "../../tools/peer/peer-names";
 import { PeerState } from "../../tools/peer/peer-state";
 import type { ToolArgs } from "../../tools/tool-source";
+import type { TenantRpc } from "../../tenants/tenant-rpc";
 import type { AgentRpc, ProviderStatus } from "./agent-rpc";
 import { providerInitializeParams } from "./provider-dialect";
 
@@ -70,7 +71,7 @@ interface Live {
   pinging: Promise<boolean> | undefined;
 }
 
-export class Providers implements Omit<AgentRpc, "fetch"> {
+export class Providers implements Omit<AgentRpc, "fetch" | keyof TenantRpc> {
   readonly #record: StoredValue<AgentRecord>;
   readonly #live = new Map<number, Live>();
   /** The last naming, and the provider groups it was computed from (stored tool lists are immutable). */
@@ -367,6 +368,11 @@ export class Providers implements Omit<AgentRpc, "fetch"> {
   #notifySubscribers(): void {
     this.#naming = undefined;
     this.notify(this.#load().subscribers);
+  }
+
+  /** The sessions that follow this agent (bound with its id), to be told of changes. */
+  subscribers(): readonly string[] {
+    return this.#load().subscribers;
   }
 
   async #rearm(): Promise<void> {

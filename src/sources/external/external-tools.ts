@@ -147,7 +147,7 @@ export class ExternalTools implements Source {
     if (server.transport === "sse" || !known?.route) return this.#callThroughObject(server, tool, args);
     const called = await callDirectly(server, tool, args, { route: known.route, health: known.health }, {
       upstream: () => this.directory(server),
-      ref: { server: server.name, digest: await this.#digest(server) },
+      ref: { server: server.name, digest: await this.#digest(server), definition: server },
       now: this.now,
     });
     // What the call learnt is kept for the next ones (the copy is replaced, never changed in place).
@@ -163,7 +163,7 @@ export class ExternalTools implements Source {
     const budget = server.timeout_ms + CALL_SLACK_MS;
     try {
       const upstream = await this.directory(server);
-      const request = { server: server.name, digest: await this.#digest(server), tool: tool.name, arguments: args };
+      const request = { server: server.name, digest: await this.#digest(server), definition: server, tool: tool.name, arguments: args };
       return await raceDeadline(upstream.call(request), budget, () => fail<never>("timeout", `MCP server '${server.name}' did not answer within ${budget} ms`));
     } catch (error) {
       // An infrastructure failure of the object (reset, overload) throws across RPC: make it a Result.
@@ -183,7 +183,7 @@ export class ExternalTools implements Source {
     try {
       const upstream = await this.directory(server);
       reply = await raceDeadline(
-        upstream.catalogue({ server: server.name, digest: await this.#digest(server), known_version: previous?.version }),
+        upstream.catalogue({ server: server.name, digest: await this.#digest(server), definition: server, known_version: previous?.version }),
         server.connect_timeout_ms + RPC_SLACK_MS,
         () => fail<never>("timeout", `catalogue of '${server.name}' not ready within ${server.connect_timeout_ms} ms`),
       );

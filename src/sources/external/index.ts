@@ -130,7 +130,7 @@ async function statusOf(
 ): Promise<{ ok: true; value: UpstreamStatus } | { ok: false; message: string }> {
   try {
     const upstream = await directory(server);
-    const reply = await withDeadline(upstream.status({ server: server.name, digest: await connectionDigest(server) }), 2_000, "status");
+    const reply = await withDeadline(upstream.status({ server: server.name, digest: await connectionDigest(server), definition: server }), 2_000, "status");
     return reply.ok ? reply : { ok: false, message: reply.error.message };
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : String(error) };

@@ -27,7 +27,7 @@ export type Transport = "streamable-http" | "sse";
 /** Characters an LLM tool name may hold (OpenAI, Anthropic, Gemini all accept this set). */
 export const NAME_CHARS = /^[A-Za-z0-9_-]+$/;
 
-const ServerEntry = z.looseObject({
+export const ServerEntry = z.looseObject({
   name: z.string().min(1).max(64).optional(),
   url: z.string().optional(),
   transport: z.string().optional(),
@@ -79,11 +79,32 @@ export interface ExternalServer {
   retry_initial_ms: number;
   retry_max_ms: number;
   /** Upstream tool names to expose; undefined = all. */
-  allow: readonly string[] | undefined;
+  allow?: readonly string[] | undefined;
   deny: readonly string[];
   /** Alias used in collision-qualified names: `prefix`, else the name with unsafe characters replaced. */
   prefix: string;
 }
+
+/**
+ * An ExternalServer as data that crosses RPC: an agent's own servers are not in the service configuration the
+ * upstream object reads, so callers send the definition they resolved.
+ */
+export const ServerDefinition = z.object({
+  name: z.string(),
+  url: z.string(),
+  transport: z.enum(["streamable-http", "sse"]),
+  headers: z.record(z.string(), z.string()),
+  timeout_ms: z.int(),
+  connect_timeout_ms: z.int(),
+  cache_ttl_seconds: z.int(),
+  revalidate_seconds: z.int(),
+  unhealthy_grace_seconds: z.int(),
+  retry_initial_ms: z.int(),
+  retry_max_ms: z.int(),
+  allow: z.array(z.string()).readonly().optional(),
+  deny: z.array(z.string()).readonly(),
+  prefix: z.string(),
+}) satisfies z.ZodType<ExternalServer>;
 
 export interface ServerEntryStatus {
   name: string;
@@ -127,9 +148,9 @@ export function parseServers(config: Pick<ServiceConfig, "mcpServers">): ParsedS
   return { servers, entries, issues };
 }
 
-type EntryOutcome = { server: ExternalServer } | { entry: ServerEntryStatus };
+export type EntryOutcome = { server: ExternalServer } | { entry: ServerEntryStatus };
 
-function parseEntry(key: string, raw: unknown): EntryOutcome {
+export function parseEntry(key: string, raw: unknown): EntryOutcome {
   const misconfigured = (name: string, message: string, transport = "unknown", url = ""): EntryOutcome => ({
     entry: {
       name,

@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { Result } from "../../core/errors";
 import type { Health } from "./health";
 import type { RawCallResult } from "./result-mapping";
+import { ServerDefinition, type ExternalServer } from "./server-config";
 import { FAILURE_KINDS, type ProtocolInfo, type UpstreamRoute, type UpstreamTool } from "./upstream-model";
 
 export interface UpstreamRef {
@@ -16,6 +17,8 @@ export interface UpstreamRef {
   server: string;
   /** {@link connectionDigest} as the caller computed it: both sides must read the same configuration. */
   digest: string;
+  /** The server as the caller's configuration defines it (an agent's own servers are not in the service's). */
+  definition?: ExternalServer;
 }
 
 export interface CatalogueRequest extends UpstreamRef {
@@ -44,6 +47,7 @@ export interface CallRequest extends UpstreamRef {
 export const RenewRequest = z.object({
   server: z.string(),
   digest: z.string(),
+  definition: ServerDefinition.optional(),
   /** {@link routeKey} of the route the upstream refused. */
   stale: z.string().max(8_192),
   /** What is left of the caller's deadline: the reply is due within it. */
@@ -58,6 +62,7 @@ export type RenewRequest = z.infer<typeof RenewRequest>;
 export const ReportRequest = z.object({
   server: z.string(),
   digest: z.string(),
+  definition: ServerDefinition.optional(),
   outcome: z.discriminatedUnion("type", [
     z.object({ type: z.literal("success") }),
     z.object({ type: z.literal("timeout") }),

@@ -23,7 +23,7 @@ import { log } from "../../observability/log";
 import { callFailed, coolingDown, judgesHealth } from "./call-outcome";
 import { Health, initialHealth, isCoolingDown, recordFailure, recordSuccess, toolsVisible } from "./health";
 import type { RawCallResult } from "./result-mapping";
-import { connectionDigest, parseServers, type ExternalServer } from "./server-config";
+import { connectionDigest, parseServers, ServerDefinition, type ExternalServer } from "./server-config";
 import { UpstreamLink } from "./upstream-link";
 import { UpstreamTool, type UpstreamFailure, type UpstreamRoute } from "./upstream-model";
 import { RenewRequest, ReportRequest, type CallRequest, type CatalogueReply, type CatalogueRequest, type UpstreamRef, type UpstreamRpc, type UpstreamStatus } from "./upstream-rpc";
@@ -39,7 +39,7 @@ const StoredCatalogue = z.object({
 });
 type StoredCatalogue = z.infer<typeof StoredCatalogue>;
 
-const Identity = z.object({ server: z.string(), digest: z.string() });
+const Identity = z.object({ server: z.string(), digest: z.string(), definition: ServerDefinition.optional() });
 
 const KEY = { identity: "identity", catalogue: "catalogue", health: "health" } as const;
 
@@ -186,7 +186,7 @@ export class Upstream implements UpstreamRpc {
   async alarm(): Promise<void> {
     const identity = Identity.safeParse(this.host.kv.get(KEY.identity));
     if (!identity.success) return;
-    const server = await this.#resolve(identity.data.server, identity.data.digest);
+    const server = await this.#resolve(identity.data.server, identity.data.digest, identity.data.definition);
     if (!server.ok) {
       // The configuration no longer has this server (or it now points elsewhere): stop retrying.
       log("info", "upstream.orphaned", { server: identity.data.server });
@@ -207,18 +207,26 @@ export class Upstream implements UpstreamRpc {
 
   async #bind(ref: UpstreamRef): Promise<Result<ExternalServer>> {
     if (this.#server && this.#server.name === ref.server) return ok(this.#server);
-    const server = await this.#resolve(ref.server, ref.digest);
+    const server = await this.#resolve(ref.server, ref.digest, ref.definition);
     if (!server.ok) return server;
     this.#server = server.value;
-    this.host.kv.put(KEY.identity, { server: ref.server, digest: ref.digest });
+    // The definition is kept for the alarm's retries: an agent's server is in no configuration this object reads.
+    this.host.kv.put(KEY.identity, { server: ref.server, digest: ref.digest, definition: server.value });
     return server;
   }
 
-  async #resolve(name: string, digest: string): Promise<Result<ExternalServer>> {
-    const config = this.config();
-    if (!config.ok) return config;
-    const server = parseServers(config.value).servers.find((candidate) => candidate.name === name);
-    if (!server) return fail("config_invalid", `MCP server '${name}' is not configured (or is disabled)`);
+  /**
+   * The server a request names: as the caller defined it (an agent's own), else as the service configuration
+   * does; either way its connection must be the one this object is named after.
+   */
+  async #resolve(name: string, digest: string, definition?: ExternalServer): Promise<Result<ExternalServer>> {
+    let server = definition === undefined ? undefined : ServerDefinition.safeParse(definition).data;
+    if (!server) {
+      const config = this.config();
+      if (!config.ok) return config;
+      server = parseServers(config.value).servers.find((candidate) => candidate.name === name);
+    }
+    if (!server || server.name !== name) return fail("config_invalid", `MCP server '${name}' is not configured (or is disabled)`);
     if ((await connectionDigest(server)) !== digest) {
       return fail("config_invalid", `MCP server '${name}': configuration changed while the request was in flight; retry`);
     }
