@@ -75,7 +75,8 @@ async function serveSession(c: Context<AppEnv>): Promise<Response> {
   const { request, body, forward } = await checkedRequest(c);
   if (opensStream(request)) return relayToSession(c.env.SESSIONS, session_id, forward(), { kind: "mcp", agent_scope: scopeOf(c) });
   const service = c.get("service");
-  if (HANDSHAKES.has(methodOf(body))) {
+  // A handshake (or a DELETE, answered 405 anyway) learns first whether the session is there for this caller.
+  if (HANDSHAKES.has(methodOf(body)) || request.method === "DELETE") {
     const view = await service.getSession({ session_id });
     if (!view.ok) throw new AppException(view.error);
   }
