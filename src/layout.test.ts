@@ -17,6 +17,7 @@ const LAYERS: Record<string, number> = {
   "src/tools": 2,
   "src/mcp": 2,
   "src/sources": 3,
+  "src/tenants": 3,
   "src/session": 4,
   "src/trpc": 5,
   "src/client": 6,

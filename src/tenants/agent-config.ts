@@ -15,7 +15,7 @@ import { parseEntry, redactUrl, ServerEntry } from "../sources/external/server-c
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 /** The serialised config an agent may store: a bound on what every session of the agent parses. */
-export const MAX_AGENT_CONFIG_BYTES = 64 * 1024;
+export const MAX_AGENT_CONFIG_BYTES = 32 * 1024;
 
 const Toggle = z.strictObject({ enabled: z.boolean().optional() });
 
