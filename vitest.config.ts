@@ -95,6 +95,11 @@ export default defineConfig({
                   "  change_voice: { voices: [{ name: Nova }] }",
                 ].join("\n"),
               },
+              // Per-agent limits low enough for a test to cross (wrangler.toml's are generous).
+              ratelimits: {
+                AGENT_BINDS: { namespace_id: "1001", simple: { limit: 3, period: 60 } },
+                AGENT_CALLS: { namespace_id: "1002", simple: { limit: 5, period: 60 } },
+              },
             },
           }),
         ],
