@@ -10,10 +10,13 @@
  * - unbindSession: DELETE; a retry after a lost answer may see `session_not_found` (the first try worked).
  *   Retried; callers at disconnect can treat `session_not_found` as done.
  * - executeTool: runs a tool on a device or upstream, with side effects. Never retried.
+ * - putAgentConfig, deleteAgentConfig, revokeAgentToken: the same request leaves the same state. Retried.
+ * - mintAgentToken: each call makes a new token. Never retried.
  * Retries happen only on outages (network error, timeout, 5xx), never on a 4xx.
  */
 import { z } from "zod";
 import { BindSessionResponse, ExecuteToolBody, SessionView, ToolList, ToolResult, UnbindSessionResponse, type BindSessionInput, type ExecuteToolInput, type SessionRef } from "../core/schemas";
+import { AgentConfigView, DeletedConfig, MintedToken, MintTokenBody, RevokedToken, SentAgentConfig, TokenListView } from "../tenants/tenant-schemas";
 import { errorFromBody, ServiceError } from "./errors";
 import { DEFAULT_RETRY, sleep as realSleep, withRetries, type RetryPolicy, type Sleep } from "./retry";
 
@@ -26,6 +29,12 @@ import { DEFAULT_RETRY, sleep as realSleep, withRetries, type RetryPolicy, type 
 export type BindSessionRequest = z.input<typeof BindSessionInput>;
 export type ExecuteToolRequest = z.input<typeof ExecuteToolInput>;
 export type UnbindResult = { session_id: string; deleted: true };
+/** An agent's config as sent: `mcpServers` (null removes an inherited server), `local_tools`, `tools`. */
+export type AgentConfigRequest = z.input<typeof SentAgentConfig>;
+
+function agentPath(agentId: string, part: "config" | "tokens"): string {
+  return `/api/v1/mcp/agents/${encodeURIComponent(agentId)}/${part}`;
+}
 
 export interface GatewayClientOptions {
   /** e.g. `https://mcp.example.com`; paths are appended (`/api/v1/...`). */
@@ -54,7 +63,7 @@ export interface CallOptions {
 }
 
 interface Call<S extends z.ZodType> {
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "DELETE";
   path: string;
   body?: unknown;
   schema: S;
@@ -118,6 +127,36 @@ export class GatewayClient {
     const path = `/api/v1/mcp/tools/${encodeURIComponent(tool_name)}/execute`;
     const checked: z.input<typeof ExecuteToolBody> = body; // the REST body is the input without tool_name
     return this.#call({ method: "POST", path, body: checked, schema: ToolResult, idempotent: false, timeoutMs: this.#executeTimeoutMs }, options);
+  }
+
+  // ── agents as tenants (service token only) ──────────────────────────────────────────────────────────
+
+  /** Sets an agent's own configuration; the stored config comes back with its secrets masked. */
+  async putAgentConfig(agentId: string, config: AgentConfigRequest, options: CallOptions = {}): Promise<AgentConfigView> {
+    return this.#call({ method: "PUT", path: agentPath(agentId, "config"), body: config, schema: AgentConfigView, idempotent: true, timeoutMs: this.#timeoutMs }, options);
+  }
+
+  /** An agent's own configuration, secrets masked; a ServiceError `agent_not_found` when it has none. */
+  async getAgentConfig(agentId: string, options: CallOptions = {}): Promise<AgentConfigView> {
+    return this.#call({ method: "GET", path: agentPath(agentId, "config"), schema: AgentConfigView, idempotent: true, timeoutMs: this.#timeoutMs }, options);
+  }
+
+  async deleteAgentConfig(agentId: string, options: CallOptions = {}): Promise<{ agent_id: string; deleted: boolean }> {
+    return this.#call({ method: "DELETE", path: agentPath(agentId, "config"), schema: DeletedConfig, idempotent: true, timeoutMs: this.#timeoutMs }, options);
+  }
+
+  /** A new agent token: shown once, keep it safe. */
+  async mintAgentToken(agentId: string, input: z.input<typeof MintTokenBody> = {}, options: CallOptions = {}): Promise<MintedToken> {
+    return this.#call({ method: "POST", path: agentPath(agentId, "tokens"), body: input, schema: MintedToken, idempotent: false, timeoutMs: this.#timeoutMs }, options);
+  }
+
+  async listAgentTokens(agentId: string, options: CallOptions = {}): Promise<TokenListView> {
+    return this.#call({ method: "GET", path: agentPath(agentId, "tokens"), schema: TokenListView, idempotent: true, timeoutMs: this.#timeoutMs }, options);
+  }
+
+  async revokeAgentToken(agentId: string, tokenId: string, options: CallOptions = {}): Promise<{ agent_id: string; id: string; revoked: boolean }> {
+    const path = `${agentPath(agentId, "tokens")}/${encodeURIComponent(tokenId)}`;
+    return this.#call({ method: "DELETE", path, schema: RevokedToken, idempotent: true, timeoutMs: this.#timeoutMs }, options);
   }
 
   #call<S extends z.ZodType>(call: Call<S>, options: CallOptions): Promise<z.output<S>> {

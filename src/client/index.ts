@@ -5,6 +5,7 @@
 export { ServiceError, type FailureKind, type ServiceErrorInit } from "./errors";
 export {
   GatewayClient,
+  type AgentConfigRequest,
   type BindSessionRequest,
   type CallOptions,
   type ExecuteToolRequest,
@@ -24,3 +25,4 @@ export {
 export { createClient, type AppRouter } from "../trpc/client";
 export type { ErrorCode } from "../core/errors";
 export type { SessionRef, SessionView, ToolDescriptor, ToolList, ToolResult } from "../core/schemas";
+export type { AgentConfigView, MintedToken, TokenInfo, TokenListView } from "../tenants/tenant-schemas";

@@ -9,24 +9,14 @@ import { AppException, appError, unwrap } from "../core/errors";
 import { AgentId } from "../core/schemas";
 import { agentRpc } from "../sources/dial-in/agent-source";
 import type { AgentRpc } from "../sources/dial-in/agent-rpc";
-import { AgentConfig, checkAgentConfig, maskAgentConfig, SentAgentConfig } from "../tenants/agent-config";
-import { MintedToken, MintTokenBody, TokenId, TokenInfo } from "../tenants/agent-tokens";
+import { AgentConfig, checkAgentConfig, maskAgentConfig } from "../tenants/agent-config";
+import { AgentConfigView, DeletedConfig, MintedToken, MintTokenBody, RevokedToken, TokenId, TokenListView } from "../tenants/tenant-schemas";
 import type { AppEnv } from "./app-env";
 import { route } from "./openapi/spec";
 import { readJson } from "./request";
 
 const AgentParams = z.object({ agentId: AgentId });
 const TokenParams = AgentParams.extend({ tokenId: TokenId });
-
-export const AgentConfigView = z.object({
-  agent_id: AgentId,
-  version: z.int().describe("Grows with every change (deletes included): a session runs the version it last heard of"),
-  updated_at: z.string(),
-  config: SentAgentConfig.describe("As sent, header values and URL credentials and query values masked (`${…}` references shown)"),
-});
-export const DeletedConfig = z.object({ agent_id: AgentId, deleted: z.boolean().describe("false: the agent had no config") });
-export const TokenListView = z.object({ agent_id: AgentId, tokens: z.array(TokenInfo) });
-export const RevokedToken = z.object({ agent_id: AgentId, id: TokenId, revoked: z.boolean().describe("false: no live token had this id") });
 
 const EXAMPLE_CONFIG = {
   mcpServers: {

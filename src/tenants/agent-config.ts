@@ -11,6 +11,9 @@ import type { KvStore } from "../core/host";
 import { ToolName } from "../core/schemas";
 import { storedValue, type StoredValue } from "../core/stored-value";
 import { parseEntry, redactUrl, ServerEntry } from "../sources/external/server-config";
+import { SentAgentConfig } from "./tenant-schemas";
+
+export { SentAgentConfig } from "./tenant-schemas";
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -51,14 +54,6 @@ export type AgentConfig = z.infer<typeof AgentConfig>;
 
 /** A config as the operator sent it (checked with {@link AgentConfig}): stored and shown as given, defaults unfilled. */
 export type AgentConfigInput = z.input<typeof AgentConfig>;
-
-/** What is stored and shown: the sent config, loosely typed (it was checked whole when it was stored). */
-export const SentAgentConfig = z.looseObject({
-  mcpServers: z.record(z.string(), z.record(z.string(), z.json()).nullable()).optional(),
-  local_tools: z.record(z.string(), z.json()).optional(),
-  tools: z.looseObject({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).optional(),
-});
-export type SentAgentConfig = z.infer<typeof SentAgentConfig>;
 
 export const StoredAgentConfig = z.object({ version: z.int().positive(), updated_at: z.string(), config: SentAgentConfig });
 export type StoredAgentConfig = z.infer<typeof StoredAgentConfig>;

@@ -10,32 +10,13 @@ import type { KvStore } from "../core/host";
 import { fail, ok, type Result } from "../core/errors";
 import { AgentId } from "../core/schemas";
 import { storedValue, type StoredValue } from "../core/stored-value";
+import { TokenId, TokenRecord, type MintedToken, type TokenInfo } from "./tenant-schemas";
+
+export { MintedToken, MintTokenBody, TokenId, TokenInfo, TokenRecord } from "./tenant-schemas";
 
 const PREFIX = "xzt1";
 /** Tokens one agent may hold at once: enough for rotation across many gateways, bounded storage. */
 export const MAX_TOKENS_PER_AGENT = 100;
-
-export const TokenId = z.string().regex(/^[0-9a-f]{16}$/, "a token id is 16 lower-case hex digits");
-
-export const TokenRecord = z.object({
-  id: TokenId,
-  /** Lower-case hex SHA-256 of the whole token. */
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-  created_at: z.string(),
-  expires_at: z.string(),
-});
-export type TokenRecord = z.infer<typeof TokenRecord>;
-
-/** What listing shows: never the token, never its hash. */
-export const TokenInfo = TokenRecord.omit({ hash: true });
-export type TokenInfo = z.infer<typeof TokenInfo>;
-
-export const MintTokenBody = z.strictObject({
-  ttl_seconds: z.int().min(60).max(2 * 365 * 24 * 3600).default(90 * 24 * 3600).describe("Lifetime; 90 days by default"),
-});
-
-export const MintedToken = z.object({ id: TokenId, token: z.string(), agent_id: AgentId, expires_at: z.string() });
-export type MintedToken = z.infer<typeof MintedToken>;
 
 /** The parts of a presented token; undefined when it is not an agent token at all. */
 export function parseAgentToken(token: string): { agent_id: string; id: string } | undefined {

@@ -180,3 +180,29 @@ describe("RolloutGateway fallback on the real worker", () => {
     expect(gateway.pathFor("s1")).toBe("local"); // the conversation stays on the path it started on
   });
 });
+
+describe("GatewayClient: agents as tenants", () => {
+  it("sets, reads and deletes an agent's config, and mints, lists and revokes its tokens, typed", async () => {
+    const client = workerClient();
+    const agent = newSessionId("client-tenant");
+    const stored = await client.putAgentConfig(agent, { tools: { deny: ["local_exit"] }, mcpServers: { calc: null } });
+    expect(stored).toMatchObject({ agent_id: agent, config: { tools: { deny: ["local_exit"] } } });
+    expect((await client.getAgentConfig(agent)).version).toBe(stored.version);
+    const minted = await client.mintAgentToken(agent, { ttl_seconds: 600 });
+    expect((await client.listAgentTokens(agent)).tokens.map((token) => token.id)).toEqual([minted.id]);
+
+    // The token works as a gateway's credential, confined to its agent.
+    const tenant = new GatewayClient({ baseUrl: BASE, token: minted.token, fetch: workerFetch });
+    const session = newSessionId("client-tenant-session");
+    expect((await tenant.bindSession({ session_id: session, device_id: "d", agent_id: agent })).agent_id).toBe(agent);
+    expect((await tenant.getTools({ session_id: session })).tools.map((tool) => tool.name)).not.toContain("local_exit");
+    const refused = await tenant.putAgentConfig(agent, {}).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ServiceError);
+    expect((refused as ServiceError).code).toBe("forbidden");
+
+    expect(await client.revokeAgentToken(agent, minted.id)).toEqual({ agent_id: agent, id: minted.id, revoked: true });
+    expect(await client.deleteAgentConfig(agent)).toEqual({ agent_id: agent, deleted: true });
+    const missing = await client.getAgentConfig(agent).catch((error: unknown) => error);
+    expect((missing as ServiceError).code).toBe("agent_not_found");
+  });
+});

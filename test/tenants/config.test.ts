@@ -25,7 +25,7 @@ describe("per-agent configuration", () => {
     expect(await names(sessionId)).toContain("local_play_music");
 
     const changes = { count: 0 };
-    const client = new Client({ name: "cfg", version: "1" }, { versionNegotiation: { pin: "2026-07-28" }, listChanged: { tools: { autoRefresh: false, debounceMs: 0, onChanged: () => void (changes.count += 1) } } });
+    const client = new Client({ name: "cfg", version: "1" }, { versionNegotiation: { mode: { pin: "2026-07-28" } }, listChanged: { tools: { autoRefresh: false, debounceMs: 0, onChanged: () => void (changes.count += 1) } } });
     await client.connect(
       new StreamableHTTPClientTransport(new URL(`${BASE}/api/v1/mcp/sessions/${sessionId}/mcp`), {
         fetch: (url, init) => exports.default.fetch(new Request(url, init)),

@@ -4,6 +4,7 @@
  */
 import { withDeadline } from "../../core/deadline";
 import { ok } from "../../core/errors";
+import { log } from "../../observability/log";
 import { callOutcome, genericResult } from "../../tools/peer/jsonrpc";
 import type { ToolDescriptor } from "../../core/schemas";
 import type { Source } from "../../tools/tool-source";
@@ -23,7 +24,10 @@ export function agentTools(namespace: DurableObjectNamespace, agentId: string, c
     kind: "provider",
     list: async (): Promise<ToolDescriptor[]> => {
       const tools = await withDeadline(agent().tools(), LIST_TIMEOUT_MS, "agent");
-      return tools.ok ? tools.value : [];
+      if (tools.ok) return tools.value;
+      // The catalogue goes on without the providers' tools: say so, or a slow agent object is invisible.
+      log("warn", "agent.tools_late", { agent_id: agentId, code: tools.error.code, message: tools.error.message });
+      return [];
     },
     // The provider's own call timeout fires first; this one only guards against a stuck agent object.
     call: async (name, args) => {
