@@ -78,33 +78,11 @@ export async function externalServerStates(config: ServiceConfig, env: Env): Pro
       const base = { name: entry.name, transport: entry.transport, url: entry.url };
       const server = byName.get(entry.name);
       if (entry.status !== "enabled" || !server) {
-        return {
-          ...base,
-          state: entry.status === "disabled" ? "disabled" : "misconfigured",
-          tool_count: 0,
-          last_error: entry.error?.message ?? null,
-          last_success: null,
-          visible: false,
-          consecutive_failures: 0,
-          next_retry_at: null,
-          protocol_era: null,
-          protocol_version: null,
-        };
+        return { ...base, ...withoutTools(entry.status === "disabled" ? "disabled" : "misconfigured", entry.error?.message ?? null) };
       }
       const status = await statusOf(server, directory);
       if (!status.ok) {
-        return {
-          ...base,
-          state: "unhealthy",
-          tool_count: 0,
-          last_error: status.message,
-          last_success: null,
-          visible: false,
-          consecutive_failures: 0,
-          next_retry_at: null,
-          protocol_era: null,
-          protocol_version: null,
-        };
+        return { ...base, ...withoutTools("unhealthy", status.message) };
       }
       const { health } = status.value;
       return {
@@ -121,6 +99,21 @@ export async function externalServerStates(config: ServiceConfig, env: Env): Pro
       };
     }),
   );
+}
+
+/** The state of a server that offers no tools now (off, misconfigured, or its state unreadable). */
+function withoutTools(state: ExternalServerState["state"], lastError: string | null) {
+  return {
+    state,
+    tool_count: 0,
+    last_error: lastError,
+    last_success: null,
+    visible: false,
+    consecutive_failures: 0,
+    next_retry_at: null,
+    protocol_era: null,
+    protocol_version: null,
+  };
 }
 
 /** The status RPC, bounded: an operator page never hangs on one server. */
