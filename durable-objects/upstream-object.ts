@@ -6,7 +6,9 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { configFromEnv } from "../src/core/env-config";
-import type { Result } from "../src/core/errors";
+import { withDeadline } from "../src/core/deadline";
+import { ok, type Result } from "../src/core/errors";
+import { sessionStub } from "../src/session/session-directory";
 import type { Health } from "../src/sources/external/health";
 import type { RawCallResult } from "../src/sources/external/result-mapping";
 import { countObjectRequest } from "../src/observability/object-traffic";
@@ -16,6 +18,7 @@ import type {
   CallRequest,
   CatalogueReply,
   CatalogueRequest,
+  FollowRequest,
   RenewRequest,
   ReportRequest,
   UpstreamRef,
@@ -29,7 +32,11 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#upstream = new Upstream(hostOf(ctx), () => configFromEnv(env));
+    // Followers are the shared MCP endpoint's stream objects (session class): told that the tool list changed.
+    const tell = (followers: readonly string[]) => {
+      for (const name of followers) ctx.waitUntil(withDeadline(sessionStub(env.SESSIONS, name).toolsChanged().then(() => ok(true)), 2_000, "follower"));
+    };
+    this.#upstream = new Upstream(hostOf(ctx), () => configFromEnv(env), tell);
   }
 
   catalogue(request: CatalogueRequest): Promise<Result<CatalogueReply>> {
@@ -40,6 +47,11 @@ export class UpstreamObject extends DurableObject<Env> implements UpstreamRpc {
   call(request: CallRequest): Promise<Result<RawCallResult>> {
     countObjectRequest("upstream");
     return this.#upstream.call(request);
+  }
+
+  follow(request: FollowRequest): Promise<Result<{ followers: number }>> {
+    countObjectRequest("upstream");
+    return this.#upstream.follow(request);
   }
 
   renew(request: RenewRequest): Promise<Result<UpstreamRoute>> {

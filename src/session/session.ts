@@ -18,6 +18,7 @@ import { recordSessionEvent } from "../observability/metrics";
 import { loggedResult } from "../observability/tool-call-log";
 import { DeviceRelay, type Vision } from "../sources/device/device-relay";
 import { agentRpc } from "../sources/dial-in/agent-source";
+import { followExternalChanges } from "../sources/external";
 import { AgentConfigs } from "../tenants/agent-configs";
 import { rateLimitsOf, type AgentRateLimits } from "../tenants/rate-limits";
 import { sessionSources } from "../sources/registry";
@@ -160,7 +161,11 @@ export class Session {
   /** The agent's own configuration changed: ask for it again, and have MCP clients list again. */
   configChanged(): void {
     const record = this.#parts.service.record();
-    if (record.ok) this.#agents.forget(record.value.agent_id);
+    if (record.ok) {
+      this.#agents.forget(record.value.agent_id);
+      // A shared endpoint's object follows the servers of the agent's new config too.
+      if (isShared(record.value.session_id)) this.host.waitUntil(this.#followServers(record.value.agent_id, record.value.session_id));
+    }
     this.toolsChanged();
   }
 
@@ -247,10 +252,19 @@ export class Session {
     this.#armedAt = next;
   }
 
-  /** A shared endpoint's object is a session without a device, bound on first use and kept alive by its listeners. */
+  /**
+   * A shared endpoint's object is a session without a device, bound on first use and kept alive by its
+   * listeners. It follows the agent (providers, config) through the bind, and every external server it lists,
+   * so its listeners hear of every change to the shared catalogue.
+   */
   async #bindShared(agentId: string, name: string): Promise<void> {
     if (this.#parts.service.record().ok) return;
     await this.bind({ session_id: name, device_id: "mcp-shared", client_id: "", enabled_tools: [], agent_id: agentId });
+    this.host.waitUntil(this.#followServers(agentId, name));
+  }
+
+  async #followServers(agentId: string, name: string): Promise<void> {
+    await followExternalChanges(await this.#agents.effective(agentId), this.env, name);
   }
 
   /** Keeps the agent's subscriber list right, so its provider changes reach this session's MCP clients. */

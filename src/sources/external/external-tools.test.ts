@@ -39,6 +39,10 @@ class InMemoryUpstream implements UpstreamRpc {
     this.calls.push(request);
     return ok({ content: [{ type: "text", text: `${request.tool}:${JSON.stringify(request.arguments)}` }] });
   }
+  async follow(): Promise<Result<{ followers: number }>> {
+    return ok({ followers: 1 });
+  }
+
   async renew(): Promise<Result<UpstreamRoute>> {
     return fail("internal", "unused");
   }

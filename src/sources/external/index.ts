@@ -60,6 +60,25 @@ function knownCatalogues(config: ServiceConfig): Map<string, KnownServer> {
   return known;
 }
 
+/**
+ * Asks every configured server's object to tell `follower` (a shared endpoint's stream object) when its tool
+ * list changes, so the MCP clients listening there hear `tools/list_changed`. Bounded; failures only logged.
+ */
+export async function followExternalChanges(config: ServiceConfig, env: Env, follower: string): Promise<void> {
+  const directory = upstreamDirectory(env);
+  await Promise.all(
+    parseServers(config).servers.map(async (server) => {
+      try {
+        const upstream = await directory(server);
+        const reply = await withDeadline(upstream.follow({ server: server.name, digest: await connectionDigest(server), definition: server, follower }), 2_000, "follow");
+        if (!reply.ok) log("warn", "external.follow_failed", { server: server.name, follower, message: reply.error.message });
+      } catch (error) {
+        log("warn", "external.follow_failed", { server: server.name, follower, message: error instanceof Error ? error.message : String(error) });
+      }
+    }),
+  );
+}
+
 /** Configuration problems (e.g. stdio `command` entries), reported by /healthz; never throws. */
 export function externalConfigIssues(config: ServiceConfig): AppError[] {
   const { issues } = parseServers(config);

@@ -39,6 +39,11 @@ export interface CatalogueReply {
   ttl_ms?: number;
 }
 
+export interface FollowRequest extends UpstreamRef {
+  /** The name of the session-class object to tell (a shared endpoint's stream object). */
+  follower: string;
+}
+
 export interface CallRequest extends UpstreamRef {
   tool: string;
   arguments: Record<string, z.core.util.JSONType>;
@@ -87,6 +92,8 @@ export interface UpstreamRpc {
   /** A tools/call through the object: HTTP+SSE upstreams, and callers holding no route. */
   call(request: CallRequest): Promise<Result<RawCallResult>>;
   renew(request: RenewRequest): Promise<Result<UpstreamRoute>>;
+  /** Tell `follower` when the tool list changes (see Upstream.follow). */
+  follow(request: FollowRequest): Promise<Result<{ followers: number }>>;
   /** Returns the health after the report, for the caller's copy. */
   report(request: ReportRequest): Promise<Result<Health>>;
   status(request: UpstreamRef): Promise<Result<UpstreamStatus>>;

@@ -26,7 +26,7 @@ import type { RawCallResult } from "./result-mapping";
 import { connectionDigest, parseServers, ServerDefinition, type ExternalServer } from "./server-config";
 import { UpstreamLink } from "./upstream-link";
 import { UpstreamTool, type UpstreamFailure, type UpstreamRoute } from "./upstream-model";
-import { RenewRequest, ReportRequest, type CallRequest, type CatalogueReply, type CatalogueRequest, type UpstreamRef, type UpstreamRpc, type UpstreamStatus } from "./upstream-rpc";
+import { RenewRequest, ReportRequest, type CallRequest, type CatalogueReply, type CatalogueRequest, type FollowRequest, type UpstreamRef, type UpstreamRpc, type UpstreamStatus } from "./upstream-rpc";
 
 const StoredCatalogue = z.object({
   version: z.number(),
@@ -41,17 +41,26 @@ type StoredCatalogue = z.infer<typeof StoredCatalogue>;
 
 const Identity = z.object({ server: z.string(), digest: z.string(), definition: ServerDefinition.optional() });
 
-const KEY = { identity: "identity", catalogue: "catalogue", health: "health" } as const;
+const KEY = { identity: "identity", catalogue: "catalogue", health: "health", followers: "followers" } as const;
+
+/** Objects told when the tool list changes (the shared endpoint's stream objects): a bounded list, oldest out. */
+const MAX_FOLLOWERS = 64;
+const Followers = z.array(z.string()).max(MAX_FOLLOWERS);
 
 /** Failure kinds after which an object call is retried once on a fresh, re-initialized connection: none ran the call. */
 const RETRY_ON_FRESH: ReadonlySet<UpstreamFailure["kind"]> = new Set(["session_expired", "not_sent", "unreachable"]);
 
 export class Upstream implements UpstreamRpc {
+  readonly #followers: StoredValue<string[]>;
+
   constructor(
     private readonly host: ObjectHost,
     /** The service configuration, read when a request names a server (it says which servers exist). */
     private readonly config: () => Result<ServiceConfig>,
+    /** Tells followers that the server's tool list changed (the object's shell knows how to reach them). */
+    private readonly tell: (followers: readonly string[]) => void = () => undefined,
   ) {
+    this.#followers = storedValue(host.kv, KEY.followers, Followers);
     this.#catalogue = storedValue(host.kv, KEY.catalogue, StoredCatalogue);
     this.#health = storedValue(host.kv, KEY.health, Health);
     this.#link = new UpstreamLink(
@@ -136,6 +145,19 @@ export class Upstream implements UpstreamRpc {
   #unreachable(server: ExternalServer, failure: UpstreamFailure): Result<never> {
     this.#failed(server, failure);
     return callFailed(server, failure, true);
+  }
+
+  /**
+   * `follower` (an object holding MCP notification streams) wants to hear when this server's tool list changes.
+   * Off every call's path: asked once when such an object starts.
+   */
+  async follow(request: FollowRequest): Promise<Result<{ followers: number }>> {
+    const server = await this.#bind(request);
+    if (!server.ok) return server;
+    const followers = (this.#followers.load() ?? []).filter((name) => name !== request.follower);
+    const kept = [...followers, request.follower].slice(-MAX_FOLLOWERS);
+    this.#followers.save(kept);
+    return ok({ followers: kept.length });
   }
 
   /** A new route for a caller whose direct call was refused with `request.stale` (see UpstreamLink.renew). */
@@ -298,6 +320,8 @@ export class Upstream implements UpstreamRpc {
     };
     this.#catalogue.save(catalogue);
     this.#succeeded(server);
+    // Only a list that really changed is news (a re-listing after the cache TTL usually is not).
+    if (previous && JSON.stringify(previous.tools) !== JSON.stringify(catalogue.tools)) this.tell(this.#followers.load() ?? []);
     log("info", "upstream.discovered", { server: server.name, tools: catalogue.tools.length, duration_ms: now - started });
   }
 
