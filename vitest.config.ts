@@ -41,6 +41,16 @@ const quietSdkSourcemaps: Plugin = {
   },
 };
 
+/** The plugin's option types (it exports the function, not them). */
+type PoolOption = Parameters<typeof cloudflareTest>[0];
+type PoolContext = Parameters<Extract<PoolOption, (ctx: never) => unknown>>[0];
+type PoolMiniflare = NonNullable<Exclude<PoolOption, (ctx: never) => unknown>["miniflare"]>;
+
+/** The Worker under test as wrangler.toml defines it, with one project's miniflare options (its bindings…). */
+function worker(miniflare: (ctx: PoolContext) => PoolMiniflare) {
+  return [quietSdkSourcemaps, cloudflareTest((ctx) => ({ wrangler: { configPath: "./wrangler.toml" }, miniflare: miniflare(ctx) }))];
+}
+
 export default defineConfig({
   test: {
     // Structured logs are printed only for failing tests.
@@ -51,24 +61,18 @@ export default defineConfig({
         test: { name: "unit", include: ["src/**/*.test.ts"], environment: "node" },
       },
       {
-        plugins: [
-          quietSdkSourcemaps,
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                MCP_SERVICE_TOKEN: tokens,
-                MCP_ENDPOINT_SECRET: "test-endpoint-secret",
-                MCP_CONFIG: JSON.stringify(testConfig),
-                XIAOZHI_ENDPOINT_KEY: CONSOLE_KEY,
-                // The console's token of its agent "console-agent" (md5 b2d0…), and one under another key.
-                CONSOLE_TOKEN: consoleToken("console-agent"),
-                CONSOLE_AGENT_MD5: createHash("md5").update("console-agent").digest("hex"),
-                FOREIGN_CONSOLE_TOKEN: consoleToken("console-agent", "another-key-of-another-console!!"),
-              },
-            },
-          }),
-        ],
+        plugins: worker(() => ({
+          bindings: {
+            MCP_SERVICE_TOKEN: tokens,
+            MCP_ENDPOINT_SECRET: "test-endpoint-secret",
+            MCP_CONFIG: JSON.stringify(testConfig),
+            XIAOZHI_ENDPOINT_KEY: CONSOLE_KEY,
+            // The console's token of its agent "console-agent" (md5 b2d0…), and one under another key.
+            CONSOLE_TOKEN: consoleToken("console-agent"),
+            CONSOLE_AGENT_MD5: createHash("md5").update("console-agent").digest("hex"),
+            FOREIGN_CONSOLE_TOKEN: consoleToken("console-agent", "another-key-of-another-console!!"),
+          },
+        })),
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
@@ -78,58 +82,46 @@ export default defineConfig({
       },
       {
         // The same worker under an operator's MCP_CONFIG: local tools switched off, no roles, other voices.
-        plugins: [
-          quietSdkSourcemaps,
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                MCP_SERVICE_TOKEN: tokens,
-                TZ_OVERRIDE: "Europe/Berlin",
-                MCP_CONFIG: [
-                  "timezone: ${TZ_OVERRIDE}",
-                  "local_tools:",
-                  "  play_music: { enabled: false }",
-                  "  switch_agent: { enabled: false }",
-                  "  change_role: { roles: [] }",
-                  "  change_voice: { voices: [{ name: Nova }] }",
-                ].join("\n"),
-              },
-              // Per-agent limits low enough for a test to cross (wrangler.toml's are generous).
-              ratelimits: {
-                AGENT_BINDS: { namespace_id: "1001", simple: { limit: 3, period: 60 } },
-                AGENT_CALLS: { namespace_id: "1002", simple: { limit: 5, period: 60 } },
-              },
-            },
-          }),
-        ],
+        plugins: worker(() => ({
+          bindings: {
+            MCP_SERVICE_TOKEN: tokens,
+            TZ_OVERRIDE: "Europe/Berlin",
+            MCP_CONFIG: [
+              "timezone: ${TZ_OVERRIDE}",
+              "local_tools:",
+              "  play_music: { enabled: false }",
+              "  switch_agent: { enabled: false }",
+              "  change_role: { roles: [] }",
+              "  change_voice: { voices: [{ name: Nova }] }",
+            ].join("\n"),
+          },
+          // Per-agent limits low enough for a test to cross (wrangler.toml's are generous).
+          ratelimits: {
+            AGENT_BINDS: { namespace_id: "1001", simple: { limit: 3, period: 60 } },
+            AGENT_CALLS: { namespace_id: "1002", simple: { limit: 5, period: 60 } },
+          },
+        })),
         test: { name: "configured", include: ["test/**/*.configured.test.ts"], testTimeout: 20_000 },
       },
       {
         // External MCP servers: real upstreams (SDK servers over Streamable HTTP and SSE, server-everything)
         // started in Node by the global setup, configured into the worker through MCP_CONFIG.
-        plugins: [
-          quietSdkSourcemaps,
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                MCP_SERVICE_TOKEN: tokens,
-                // diagnostics: the per-isolate object request counts prove tool calls skip the upstream objects.
-                MCP_CONFIG: JSON.stringify({
-                  ...testConfig,
-                  xiaozhi_endpoint: { expose_external: true },
-                  diagnostics: { object_requests: true },
-                  mcpServers: inject("upstreamServers"),
-                }),
-                MCP_ENDPOINT_SECRET: "test-endpoint-secret",
-                UPSTREAM_CONTROL_URL: inject("upstreamControlUrl"),
-                // Expanded into alpha's Authorization header by the config loader (`${ALPHA_TOKEN}`).
-                ALPHA_TOKEN: "alpha-secret-token",
-              },
-            },
-          })),
-        ],
+        plugins: worker(({ inject }) => ({
+          bindings: {
+            MCP_SERVICE_TOKEN: tokens,
+            // diagnostics: the per-isolate object request counts prove tool calls skip the upstream objects.
+            MCP_CONFIG: JSON.stringify({
+              ...testConfig,
+              xiaozhi_endpoint: { expose_external: true },
+              diagnostics: { object_requests: true },
+              mcpServers: inject("upstreamServers"),
+            }),
+            MCP_ENDPOINT_SECRET: "test-endpoint-secret",
+            UPSTREAM_CONTROL_URL: inject("upstreamControlUrl"),
+            // Expanded into alpha's Authorization header by the config loader (`${ALPHA_TOKEN}`).
+            ALPHA_TOKEN: "alpha-secret-token",
+          },
+        })),
         test: {
           name: "external",
           include: ["test/sources/external/**/*.test.ts"],
@@ -145,19 +137,13 @@ export default defineConfig({
       {
         // External servers killed (SIGKILL) and frozen (SIGSTOP) mid-call: upstream processes of their own,
         // started by this project's global setup.
-        plugins: [
-          quietSdkSourcemaps,
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                MCP_SERVICE_TOKEN: tokens,
-                MCP_CONFIG: JSON.stringify({ ...testConfig, mcpServers: inject("faultServers") }),
-                FAULT_CONTROL_URL: inject("faultControlUrl"),
-              },
-            },
-          })),
-        ],
+        plugins: worker(({ inject }) => ({
+          bindings: {
+            MCP_SERVICE_TOKEN: tokens,
+            MCP_CONFIG: JSON.stringify({ ...testConfig, mcpServers: inject("faultServers") }),
+            FAULT_CONTROL_URL: inject("faultControlUrl"),
+          },
+        })),
         test: {
           name: "external-faults",
           include: ["test/sources/external/faults.test.ts"],

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort, startWrangler, type RunningServer } from "../../bench/lib/processes.mjs";
+import { waitFor } from "../support/wait";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 export const TOKEN = "e2e-token";
@@ -134,14 +135,9 @@ export async function stopPeers(): Promise<void> {
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Polls a running service or peer: the tests' one polling helper, at a pace for processes. */
+export function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = "condition"): Promise<T> {
+  return waitFor(check, timeoutMs, what, 100);
 }
 
 let counter = 0;

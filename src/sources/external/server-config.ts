@@ -22,7 +22,7 @@ const TRANSPORTS: Record<string, Transport> = {
   http: "streamable-http",
   sse: "sse",
 };
-export type Transport = "streamable-http" | "sse";
+export type Transport = ExternalServer["transport"];
 
 /** Characters an LLM tool name may hold (OpenAI, Anthropic, Gemini all accept this set). */
 export const NAME_CHARS = /^[A-Za-z0-9_-]+$/;
@@ -65,31 +65,13 @@ export const ServerEntry = z.looseObject({
   args: z.array(z.string()).optional(),
 });
 
-export interface ExternalServer {
-  /** The key in `mcpServers` (or its `name` field): the server's identity in logs, names and the API. */
-  name: string;
-  url: string;
-  transport: Transport;
-  headers: Record<string, string>;
-  timeout_ms: number;
-  connect_timeout_ms: number;
-  cache_ttl_seconds: number;
-  revalidate_seconds: number;
-  unhealthy_grace_seconds: number;
-  retry_initial_ms: number;
-  retry_max_ms: number;
-  /** Upstream tool names to expose; undefined = all. */
-  allow?: readonly string[] | undefined;
-  deny: readonly string[];
-  /** Alias used in collision-qualified names: `prefix`, else the name with unsafe characters replaced. */
-  prefix: string;
-}
-
 /**
- * An ExternalServer as data that crosses RPC: an agent's own servers are not in the service configuration the
- * upstream object reads, so callers send the definition they resolved.
+ * A configured server as the external source runs it (parsed from an entry by {@link parseEntry}), declared as
+ * data: it also crosses RPC, since an agent's own servers are not in the service configuration the upstream
+ * object reads, so callers send the definition they resolved.
  */
 export const ServerDefinition = z.object({
+  /** The key in `mcpServers` (or its `name` field): the server's identity in logs, names and the API. */
   name: z.string(),
   url: z.string(),
   transport: z.enum(["streamable-http", "sse"]),
@@ -101,10 +83,13 @@ export const ServerDefinition = z.object({
   unhealthy_grace_seconds: z.int(),
   retry_initial_ms: z.int(),
   retry_max_ms: z.int(),
+  /** Upstream tool names to expose; undefined = all. */
   allow: z.array(z.string()).readonly().optional(),
   deny: z.array(z.string()).readonly(),
+  /** Alias used in collision-qualified names: `prefix`, else the name with unsafe characters replaced. */
   prefix: z.string(),
-}) satisfies z.ZodType<ExternalServer>;
+});
+export type ExternalServer = z.infer<typeof ServerDefinition>;
 
 export interface ServerEntryStatus {
   name: string;

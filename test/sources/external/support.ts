@@ -1,6 +1,7 @@
 /** Helpers of the external-server tests (run inside workerd). */
 import { env } from "cloudflare:workers";
 import { bind, call, newSessionId } from "../../support/api";
+import { waitFor } from "../../support/wait";
 
 /** The control endpoint of the Node fixtures (test/fixtures/upstream-servers.ts). */
 export function control(path: string, method = "POST"): Promise<Response> {
@@ -47,13 +48,7 @@ export function execute(sessionId: string, tool: string, args: unknown = {}) {
   return call(`/api/v1/mcp/tools/${encodeURIComponent(tool)}/execute`, { body: { session_id: sessionId, arguments: args } });
 }
 
-/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
+/** Polls the worker or a fixture: the tests' one polling helper, at a pace for real upstreams. */
+export function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  return waitFor(check, timeoutMs, what, 150);
 }
