@@ -105,6 +105,22 @@ describe("per-agent configuration", () => {
     expect(kept.body).toMatchObject({ version: good.body.version, config: { tools: { allow: ["local_get_time"] } } });
   });
 
+  it("refuses a deeply nested body before reading it, and keeps one consistent config under a flood of writes", async () => {
+    const agent = newSessionId("cfg-flood");
+    const deep = `{"local_tools":{"change_role":{"roles":[${"[".repeat(5_000)}${"]".repeat(5_000)}]}}}`;
+    const nested = await call(`/api/v1/mcp/agents/${agent}/config`, { method: "PUT", rawBody: deep, headers: { "content-type": "application/json" } });
+    expect(nested.status).toBe(400);
+    expect(nested.body.error.message).toMatch(/max_json_depth/);
+    expect((await call(`/api/v1/mcp/agents/${agent}/config`)).status).toBe(404); // nothing stored
+
+    const writes = await Promise.all(Array.from({ length: 20 }, (_, i) => put(agent, { tools: { deny: [`tool_${i}`] } })));
+    expect(writes.map((write) => write.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    const versions = writes.map((write) => write.body.version as number);
+    expect(new Set(versions).size).toBe(20); // every write got its own version
+    const last = writes[versions.indexOf(Math.max(...versions))]!;
+    expect((await call(`/api/v1/mcp/agents/${agent}/config`)).body).toEqual(last.body);
+  });
+
   it("never shows a secret: header values and URL credentials and query values come back masked", async () => {
     const agent = newSessionId("cfg-secret");
     const body = {

@@ -73,6 +73,17 @@ describe("agent tokens", () => {
     expect(time.body).toMatchObject({ success: true, action: "req_llm" });
   });
 
+  it("minted in a flood are all distinct and all listed; a lookup flood of one forged id stays refused", async () => {
+    const agent = newSessionId("tok-flood");
+    const minted = await Promise.all(Array.from({ length: 30 }, () => mint(agent)));
+    expect(new Set(minted.map((token) => token.id)).size).toBe(30);
+    expect(new Set(minted.map((token) => token.token)).size).toBe(30);
+    expect((await call(`/api/v1/mcp/agents/${agent}/tokens`)).body.tokens).toHaveLength(30);
+    const forged = `${minted[0]!.token.slice(0, -4)}AAAA`;
+    const answers = await Promise.all(Array.from({ length: 50 }, () => call(`/api/v1/mcp/agents/${agent}/providers`, { token: forged })));
+    expect(answers.every((answer) => answer.status === 401)).toBe(true);
+  });
+
   it("validate their lifetime and ids", async () => {
     const agent = newSessionId("tok-bad");
     expect((await call(`/api/v1/mcp/agents/${agent}/tokens`, { body: { ttl_seconds: 5 } })).status).toBe(400);
