@@ -16,8 +16,13 @@ let packed: string[] = [];
 
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), "xiaozhi-client-"));
-  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", project], { cwd: ROOT, encoding: "utf8", env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` } });
-  const [summary] = JSON.parse(out.slice(out.indexOf("["))) as { filename: string; files: { path: string }[] }[];
+  // The build's own output (tsup, coloured when CI forces colour) shares stdout with npm's JSON, which starts
+  // on a line of its own: an ANSI escape also contains "[".
+  const env = { ...process.env, PATH: `${BIN}:${process.env.PATH}`, FORCE_COLOR: "0", NO_COLOR: "1" };
+  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", project], { cwd: ROOT, encoding: "utf8", env });
+  const start = out.search(/^\[\s*$/m);
+  expect(start, `npm pack printed no JSON:\n${out}`).toBeGreaterThanOrEqual(0);
+  const [summary] = JSON.parse(out.slice(start)) as { filename: string; files: { path: string }[] }[];
   packed = summary!.files.map((file) => file.path);
   const modules = join(project, "node_modules");
   mkdirSync(join(modules, "@trpc"), { recursive: true });
