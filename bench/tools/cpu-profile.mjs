@@ -4,7 +4,7 @@
 //   npx node bench/tools/cpu-profile.mjs [--target rest] [--calls 2000] [--concurrency 8] [--code head] [--out file.cpuprofile]
 //   node bench/tools/cpu-profile.mjs --analyze file.cpuprofile --calls 2000     (re-read a saved profile)
 //
-// Targets: rest, trpc, device (the service; device = a device tool call through a relay WebSocket to a fake ESP32), rest-lean, rest-quiet (the profile worker's modes, see
+// Targets: rest, trpc, device (the service; device = a device tool call through a relay WebSocket to a fake ESP32), rest-echo and mcp-shared-echo (server-everything's echo through REST and the shared /mcp), rest-lean, rest-quiet (the profile worker's modes, see
 // bench/profile/worker.ts), baseline, relay-echo (the device suite's baseline: one frame to the same fake device). The worker is bundled and started exactly as by `npm run bench`; the
 // profile is taken through wrangler dev's inspector port (the same one Chrome DevTools would use) and covers the
 // whole isolate: the Worker and its Durable Objects (they share the isolate under wrangler dev). Self time is
@@ -63,6 +63,8 @@ const TARGETS = {
   "mcp-modern": { server: "service", mode: undefined, prefix: "mcp", path: "/api/v1/mcp/sessions/" },
   // server-everything's echo on the shared /mcp endpoint (2026-07-28 request): the Worker straight to the upstream.
   "mcp-shared-echo": { server: "service-external", mode: undefined, prefix: "echo", path: "/mcp" },
+  // The same echo through REST: the Worker, the session object, the upstream (the external suite's `rest`).
+  "rest-echo": { server: "service-external", mode: undefined, prefix: "echo", path: "/api/v1/mcp/tools/mcp_echo/execute" },
 };
 const spec = TARGETS[/** @type {keyof typeof TARGETS} */ (flags.target ?? "")];
 if (!spec) throw new Error(`--target is one of ${Object.keys(TARGETS).join(", ")}`);
@@ -107,6 +109,8 @@ try {
       ? { id: sessions[conn], arguments: flags.target === "relay-echo" ? { volume: 50 } : {} }
       : flags.target === "device"
         ? { session_id: sessions[conn], arguments: { volume: 50 } }
+        : flags.target === "rest-echo"
+        ? { session_id: sessions[conn], arguments: { message: "bench" } }
         : spec.path.startsWith("/trpc")
         ? { tool_name: "local_get_time", session_id: sessions[conn], arguments: {} }
         : { session_id: sessions[conn], arguments: {} };

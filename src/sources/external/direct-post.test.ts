@@ -62,6 +62,28 @@ describe("postToolCall", () => {
     expect(seen?.headers["mcp-method"]).toBeUndefined();
   });
 
+  it("reads an answer that arrives a few bytes at a time, characters split across chunks, from a stream left open", async () => {
+    let open: ServerResponse | undefined;
+    script = ({ body }, res) => {
+      open = res;
+      const bytes = Buffer.from(`event: message\ndata: ${JSON.stringify(result(body.id, "天气晴 ☀"))}\n\n`);
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.flushHeaders();
+      // Three bytes a write, so every multi-byte character is cut; the stream stays open after the answer.
+      let at = 0;
+      const next = () => {
+        if (at >= bytes.length) return;
+        res.write(bytes.subarray(at, (at += 3)));
+        setTimeout(next, 1);
+      };
+      next();
+    };
+    const called = await postToolCall(target(), legacy, tool(), {}, 2_000);
+    expect(called).toEqual({ ok: true, value: { content: [{ type: "text", text: "天气晴 ☀" }] } });
+    expect(open?.writableEnded).toBe(false);
+    open?.end();
+  });
+
   it("tells a forgotten session (404, or 400 about the session) and an unsupported version from other refusals", async () => {
     script = (_, res) => json(res, 404, { jsonrpc: "2.0", id: null, error: { code: -32001, message: "Session not found" } });
     expect(await postToolCall(target(), legacy, tool(), {}, 1_000)).toMatchObject({ ok: false, failure: { kind: "session_expired" } });

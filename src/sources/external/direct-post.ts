@@ -9,7 +9,7 @@
  * headers (2026-07-28, SEP-2243): {@link needsSdkCall} sends those through the SDK client instead.
  */
 import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from "@modelcontextprotocol/client";
-import { EventSourceParserStream } from "eventsource-parser/stream";
+import { createParser } from "eventsource-parser";
 import { z } from "zod";
 import { VERSION } from "../../version";
 import { RawCallResult } from "./result-mapping";
@@ -101,24 +101,34 @@ async function readAnswer(response: Response): Promise<RpcAnswer | undefined> {
     }
   }
   if (!response.body) return undefined;
-  const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
-  try {
-    for (;;) {
-      const { value, done } = await events.read();
-      if (done) throw new Error("the stream ended before the answer");
-      if (value.event !== undefined && value.event !== "message") continue;
+  // Bytes fed to the parser straight from the reader: two TransformStreams (decoder, parser) per call cost more
+  // CPU than reading the few chunks of one answer (profile of the `/mcp` echo, docs/benchmarks.md).
+  let answer: RpcAnswer | undefined;
+  const parser = createParser({
+    onEvent(event) {
+      if (answer || (event.event !== undefined && event.event !== "message")) return;
       let message: unknown;
       try {
-        message = JSON.parse(value.data);
+        message = JSON.parse(event.data);
       } catch {
-        continue; // a priming event (empty data) or a comment-like line
+        return; // a priming event (empty data) or a comment-like line
       }
       const parsed = RpcAnswer.safeParse(message);
       // Notifications (progress, logs) may come first; the answer is the message carrying our id.
-      if (parsed.success && parsed.data.id === REQUEST_ID && (parsed.data.result !== undefined || parsed.data.error !== undefined)) return parsed.data;
+      if (parsed.success && parsed.data.id === REQUEST_ID && (parsed.data.result !== undefined || parsed.data.error !== undefined)) answer = parsed.data;
+    },
+  });
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  try {
+    while (!answer) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the stream ended before the answer");
+      parser.feed(decoder.decode(value, { stream: true }));
     }
+    return answer;
   } finally {
-    events.cancel().catch(() => undefined);
+    reader.cancel().catch(() => undefined);
   }
 }
 
