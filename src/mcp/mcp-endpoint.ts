@@ -12,7 +12,10 @@
  * the SDK's listen router, 2025 GET streams through {@link NotificationStreams} — and `toolsChanged()` reaches
  * both. Requests that open a stream are told apart by {@link opensStream}.
  *
- * This module is the only server-side import of the MCP SDK.
+ * A plain `tools/call` — the exchange of every voice turn — is answered without an SDK server
+ * ({@link plainToolCall}): the SDK's handling per exchange costs more CPU in Workers than the rest of the call.
+ *
+ * This module and plain-tool-call.ts are the only server-side imports of the MCP SDK.
  */
 import {
   createMcpHandler,
@@ -30,6 +33,7 @@ import { appError, isErrorCode, jsonRpcErrorOf, unwrap, type AppError, type Erro
 import type { ToolList, ToolResult } from "../core/schemas";
 import type { ToolArgs } from "../tools/tool-source";
 import { NotificationStreams } from "./notification-streams";
+import { answerPlainCall, plainToolCall } from "./plain-tool-call";
 
 /** What the endpoint needs from a catalogue: its tools and a way to run one. */
 export interface McpEndpointCore {
@@ -45,6 +49,11 @@ export interface McpEndpointOptions {
   keepAliveMs: number;
   /** Notification streams of each era one endpoint holds; more are refused with `rate_limited`. */
   maxStreams: number;
+  /**
+   * Answer plain `tools/call` exchanges directly (src/mcp/plain-tool-call.ts); default true. False sends every
+   * exchange through the SDK: the reference the differential test compares against.
+   */
+  plainCalls?: boolean;
 }
 
 /**
@@ -105,6 +114,8 @@ export class McpEndpoint {
     if (request.method !== "POST") return rpcError(405, appError("route_not_found", "Method not allowed: this endpoint keeps no MCP sessions to close"));
     const refused = refuseMalformedCall(parsedBody);
     if (refused) return refused;
+    const plain = this.options.plainCalls === false ? undefined : plainToolCall(request, parsedBody);
+    if (plain) return answerPlainCall(plain, () => call(core, plain.name, plain.args as ToolArgs), this.options.serverInfo);
     if (await isLegacyRequest(request, parsedBody)) return withAppCode(await this.#serveLegacy(request, core, parsedBody));
     const authInfo: AuthInfo = { token: "", clientId: "xiaozhi-mcp-service", scopes: [] };
     this.#cores.set(authInfo, core);
