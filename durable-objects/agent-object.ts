@@ -58,7 +58,7 @@ export class AgentObject extends DurableObject<Env> implements AgentRpc {
         this.#external = { config: effective, tools: externalTools(effective, env, storedValue(ctx.storage.kv, "external-names", StoredNames)) };
       }
       return this.#external.tools;
-    });
+    }, () => (config.ok ? this.#tenant.effective(config.value, varsOf(env)).tools : { deny: [] }));
   }
 
   config(): Promise<Result<StoredAgentConfig | null>> {

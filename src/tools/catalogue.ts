@@ -21,6 +21,11 @@ function allowedNames(enabledTools: readonly string[], filter: NameFilter): ((na
   return (name) => (!enabled || enabled.has(name)) && (!allow || allow.has(name)) && !deny?.has(name);
 }
 
+/** A configuration's allow/deny as one test over names (for lists built outside a catalogue: 接入点 consumers). */
+export function nameFilterTest(filter: NameFilter): (name: string) => boolean {
+  return allowedNames([], filter) ?? (() => true);
+}
+
 const SOURCE_ORDER = ["device", "local", "external", "provider"] as const;
 /**
  * Who keeps a name two sources both offer: configured sources first. A device names its own tools (no

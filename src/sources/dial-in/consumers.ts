@@ -1,7 +1,8 @@
 /**
  * An agent's consumers: xiaozhi-esp32-server's `/call/` connections, each speaking raw JSON-RPC to
  * {@link ConsumerConnection}. They are answered from the agent's providers and, with
- * `xiaozhi_endpoint.expose_external`, from the deployment's external servers. Run by the agent's object.
+ * `xiaozhi_endpoint.expose_external`, from the deployment's external servers — narrowed, like the agent's
+ * sessions, by its `tools` allow/deny (its own config's, else the service's). Run by the agent's object.
  */
 import type { ServiceConfig } from "../../core/config";
 import { fail, ok, type Result } from "../../core/errors";
@@ -9,6 +10,7 @@ import type { ObjectHost } from "../../core/host";
 import { sendQuietly } from "../../core/websocket";
 import { log } from "../../observability/log";
 import type { ExternalTools } from "../external/external-tools";
+import { nameFilterTest, type NameFilter } from "../../tools/catalogue";
 import type { ToolArgs } from "../../tools/tool-source";
 import type { AgentRpc } from "./agent-rpc";
 import { ConsumerConnection, type CallResult, type ConsumerLimits, type ConsumerTool } from "./consumer-endpoint";
@@ -26,6 +28,8 @@ export class Consumers {
     private readonly providers: Pick<AgentRpc, "tools" | "call">,
     /** The deployment's external servers, when they are exposed to consumers. */
     private readonly external: () => ExternalTools | undefined,
+    /** The agent's allow/deny over tool names, read at each list and call (a config change applies at once). */
+    private readonly filter: () => NameFilter,
   ) {}
 
   isConsumer(ws: WebSocket): boolean {
@@ -50,6 +54,7 @@ export class Consumers {
 
   /** The agent's providers' tools, then (by configuration) the deployment's external servers' tools. */
   async #tools(): Promise<ConsumerTool[]> {
+    const allowed = nameFilterTest(this.filter());
     const listed = await this.providers.tools();
     const tools: ConsumerTool[] = listed.ok ? listed.value.map((tool) => ({ name: tool.name, description: tool.description, inputSchema: tool.input_schema })) : [];
     const external = this.external();
@@ -59,11 +64,13 @@ export class Consumers {
         if (!taken.has(tool.name)) tools.push({ name: tool.name, description: tool.description, inputSchema: tool.input_schema });
       }
     }
-    return tools;
+    return tools.filter((tool) => allowed(tool.name));
   }
 
   /** A provider's tool answers with its own result; a JSON-RPC error of the provider is an upstream error. */
   async #call(name: string, args: Record<string, unknown>): Promise<Result<CallResult>> {
+    // A name the agent's filter leaves out is not its tool, as in its sessions' catalogues.
+    if (!nameFilterTest(this.filter())(name)) return fail("tool_not_found", `Tool '${name}' is not available to this agent`);
     const provided = await this.providers.call(name, args as ToolArgs);
     if (provided.ok) {
       const reply = provided.value;

@@ -203,6 +203,35 @@ describe("the consumer route (/mcp_endpoint/call/)", () => {
     expect(refused.rpc).toMatchObject({ code: -32602, data: { app_code: "tool_not_found" } });
   });
 
+  it("narrows a consumer's tools by the agent's allow/deny, as its sessions are narrowed, from the next list on", async () => {
+    const agent = newSessionId("agent-filtered");
+    const minted = await mint(agent, "home");
+    const called: string[] = [];
+    await rawProvider(minted.url, [{ name: "lights" }, { name: "door_unlock" }], (name) => {
+      called.push(name);
+      return { content: [{ type: "text", text: name }] };
+    });
+    await waitForProviders(agent, 1);
+    const config = `/api/v1/mcp/agents/${encodeURIComponent(agent)}/config`;
+    expect((await call(config, { method: "PUT", body: { tools: { deny: ["home__door_unlock"] } } })).status).toBe(200);
+
+    const client = await consumer(minted.url);
+    await client.handshake();
+    expect([...client.tools.keys()]).toEqual(["home__lights"]);
+    // A consumer that calls the name anyway (it listed before the change, or guesses) is refused; the provider never hears it.
+    const refused = (await client.call("home__door_unlock", {}).catch((error: Error & { rpc?: unknown }) => error)) as Error & { rpc?: any };
+    expect(refused.rpc).toMatchObject({ code: -32602, data: { app_code: "tool_not_found" } });
+    expect((await client.call("home__lights", {})).text).toBe("lights");
+    expect(called).toEqual(["lights"]);
+
+    // An allow-list narrows the same way; without a config, the agent has its whole catalogue again.
+    expect((await call(config, { method: "PUT", body: { tools: { allow: ["home__door_unlock"] } } })).status).toBe(200);
+    const listed = async () => ((await client.request("tools/list", {})).result as { tools: { name: string }[] }).tools.map((tool) => tool.name);
+    expect(await listed()).toEqual(["home__door_unlock"]);
+    expect((await call(config, { method: "DELETE" })).status).toBe(200);
+    expect(await listed()).toEqual(["home__lights", "home__door_unlock"]);
+  });
+
   it("answers frames that are not JSON-RPC with JSON-RPC errors, stays usable, and bounds calls in flight", async () => {
     const agent = newSessionId("agent");
     const { url } = await mint(agent, "bounded");
