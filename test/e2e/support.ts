@@ -63,11 +63,12 @@ export class Service {
     }
   }
 
-  async api(path: string, body?: unknown, method = body === undefined ? "GET" : "POST"): Promise<{ status: number; body: any; elapsed: number }> {
+  /** A REST call with the service token, or with `token` (an agent's). */
+  async api(path: string, body?: unknown, method = body === undefined ? "GET" : "POST", token = TOKEN): Promise<{ status: number; body: any; elapsed: number }> {
     const started = Date.now();
     const response = await fetch(`${this.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });

@@ -11,16 +11,8 @@ const service = new Service({});
 beforeAll(() => service.start());
 afterAll(() => service.dispose());
 
-async function as(token: string, path: string, body?: unknown, method = body === undefined ? "GET" : "POST"): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${service.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text.startsWith("{") ? JSON.parse(text) : text };
-}
+/** A call with an agent's token. */
+const as = (token: string, path: string, body?: unknown) => service.api(path, body, undefined, token);
 
 describe("tenants across a restart of the runtime", () => {
   it("keep their config and tokens; revoked tokens stay revoked", async () => {
