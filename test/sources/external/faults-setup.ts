@@ -3,7 +3,7 @@
  * fault-injection tests kill and freeze, and hands their addresses to the workers pool.
  */
 import type { TestProject } from "vitest/node";
-import { startFaultFixtures } from "../../fixtures/upstream-servers";
+import { startFaultFixtures } from "../../fixtures/upstream-victims";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -11,7 +11,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { bind, call, newSessionId } from "../../support/api";
 
-/** As configured by startFaultFixtures (test/fixtures/upstream-servers.ts). */
+/** As configured by startFaultFixtures (test/fixtures/upstream-victims.ts). */
 const TIMEOUT_MS = 4000;
 const CONNECT_TIMEOUT_MS = 1500;
 

@@ -3,7 +3,7 @@
  * hands their addresses to the workers pool (`project.provide` → `cloudflareTest(({ inject }) => …)`).
  */
 import type { TestProject } from "vitest/node";
-import { startUpstreamFixtures } from "../../fixtures/upstream-servers";
+import { startUpstreamFixtures } from "../../fixtures/upstream-fixtures";
 
 declare module "vitest" {
   export interface ProvidedContext {

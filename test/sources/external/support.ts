@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { bind, call, newSessionId } from "../../support/api";
 import { waitFor } from "../../support/wait";
 
-/** The control endpoint of the Node fixtures (test/fixtures/upstream-servers.ts). */
+/** The control endpoint of the Node fixtures (test/fixtures/upstream-fixtures.ts). */
 export function control(path: string, method = "POST"): Promise<Response> {
   const base = (env as unknown as { UPSTREAM_CONTROL_URL: string }).UPSTREAM_CONTROL_URL;
   return fetch(`${base}${path}`, { method, signal: AbortSignal.timeout(10_000) });
