@@ -29,6 +29,7 @@ import type { ToolArgs } from "../src/tools/tool-source";
 import type { SessionRpc } from "../src/session/session-rpc";
 import type { SentAgentConfig, StoredAgentConfig } from "../src/tenants/agent-config";
 import type { MintedToken, TokenInfo, TokenRecord } from "../src/tenants/agent-tokens";
+import { rateLimitsOf } from "../src/tenants/rate-limits";
 import { Tenant } from "../src/tenants/tenant";
 import { hostOf } from "./host";
 
@@ -58,7 +59,10 @@ export class AgentObject extends DurableObject<Env> implements AgentRpc {
         this.#external = { config: effective, tools: externalTools(effective, env, storedValue(ctx.storage.kv, "external-names", StoredNames)) };
       }
       return this.#external.tools;
-    }, () => (config.ok ? this.#tenant.effective(config.value, varsOf(env)).tools : { deny: [] }));
+    }, () => (config.ok ? this.#tenant.effective(config.value, varsOf(env)).tools : { deny: [] }), async () => {
+      const limits = config.ok ? rateLimitsOf(env, config.value) : undefined;
+      return limits ? limits.call(this.#providers.agentId()) : ok(undefined);
+    });
   }
 
   config(): Promise<Result<StoredAgentConfig | null>> {

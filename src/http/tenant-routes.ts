@@ -49,6 +49,7 @@ export const tenantRoutes = [
       body: AgentConfig,
       // Read here: what is stored is the config as sent (checked whole), not the schema's output with defaults.
       parse: { body: false },
+      oversizedBody: "invalid_request",
       response: { description: "The stored config (masked)", schema: AgentConfigView },
       errors: [],
       examples: {

@@ -62,7 +62,7 @@ function procedure(name: ProcedureName, kind: "query" | "mutation", spec: Omit<A
 export const trpcRoutes: RouteDefinition[] = [
   procedure("bindSession", "mutation", {
     response: { description: "`{result:{data: SessionView}}`", schema: trpcResult(SessionView) },
-    errors: [],
+    errors: ["rate_limited"],
     examples: { body: { ...EXAMPLE_BIND, session_id: EXAMPLE_SESSION }, response: { result: { data: EXAMPLE_VIEW } } },
   }),
   procedure("getSession", "query", {
@@ -82,7 +82,7 @@ export const trpcRoutes: RouteDefinition[] = [
   }),
   procedure("executeTool", "mutation", {
     response: { description: "`{result:{data: ToolResult}}`", schema: trpcResult(ToolResult) },
-    errors: ["session_not_found", "tool_not_found", "session_conflict", "upstream_error", "device_unavailable", "timeout"],
+    errors: ["session_not_found", "tool_not_found", "session_conflict", "upstream_error", "device_unavailable", "timeout", "rate_limited"],
     examples: { body: { ...EXAMPLE_EXECUTE, tool_name: "local_play_music" }, response: { result: { data: EXAMPLE_RESULT } } },
   }),
   procedure("handleXiaoZhiMessage", "mutation", {

@@ -46,4 +46,20 @@ describe("verifyAgentToken", () => {
     setDown(true);
     expect(await verifyAgentToken(other.minted.token, other.lookup, 5_000, 30_000)).toBeUndefined();
   });
+
+  it("passes a token on while the agent's object cannot be asked for 10 s after its last answer, never longer", async () => {
+    const { tokens, minted, lookup, lookups, setDown } = await setup("v-agent-4");
+    expect(await verifyAgentToken(minted.token, lookup, 5_000, 100_000)).toBeDefined();
+    tokens.revoke(minted.id);
+    setDown(true);
+    // The cache window is over and the object cannot say: its answer of 100 s still stands, for 10 s.
+    expect(await verifyAgentToken(minted.token, lookup, 5_000, 105_000)).toBeDefined();
+    expect(await verifyAgentToken(minted.token, lookup, 5_000, 109_999)).toBeDefined();
+    expect(await verifyAgentToken(minted.token, lookup, 5_000, 110_000)).toBeUndefined();
+    expect(await verifyAgentToken(minted.token, lookup, 5_000, 700_000)).toBeUndefined();
+    expect(lookups()).toBe(5);
+    // Asked again once it answers: the revocation it now reports holds.
+    setDown(false);
+    expect(await verifyAgentToken(minted.token, lookup, 5_000, 700_001)).toBeUndefined();
+  });
 });

@@ -17,6 +17,11 @@ interface Known {
 
 /** Token ids one isolate remembers; beyond, it starts over. */
 const MAX_KNOWN = 4_096;
+/**
+ * The oldest answer of the agent's object a token may still pass on while the object cannot be asked: the
+ * revocation promise (effective everywhere within 10 s) holds even while lookups fail.
+ */
+export const MAX_TRUST_MS = 10_000;
 const known = new Map<string, Known>();
 
 /** The agent principal of a valid agent token; undefined for anything else (forged, expired, revoked). */
@@ -28,9 +33,10 @@ export async function verifyAgentToken(token: string, lookup: LookupToken, cache
   if (!entry || now - entry.fetched_at >= cacheMs) {
     const reply = await lookup(parsed.agent_id, parsed.id).catch((error: unknown) => ({ ok: false as const, error: { code: "internal" as const, message: String(error) } }));
     if (!reply.ok) {
-      // Refused while the agent's object cannot say (fail closed); a token it vouched for recently still passes.
+      // Refused while the agent's object cannot say (fail closed); a token it vouched for less than
+      // MAX_TRUST_MS ago still passes, so a blip of the object does not lock a gateway out.
       log("warn", "agent.token_unverified", { agent_id: parsed.agent_id, token_id: parsed.id, message: reply.error.message });
-      if (!entry) return undefined;
+      if (!entry || now - entry.fetched_at >= MAX_TRUST_MS) return undefined;
     } else {
       if (known.size >= MAX_KNOWN) known.clear();
       entry = { record: reply.value, fetched_at: now };

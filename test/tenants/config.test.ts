@@ -101,6 +101,15 @@ describe("per-agent configuration", () => {
       expect(refused.body.error.code).toBe("invalid_request");
       expect(refused.body.error.message).toMatch(reason);
     }
+    // The zod issues come with a schema refusal, each with its path.
+    const unknownKey = await put(agent, { mcpServers: { calc: { url: "https://calc.example.com/mcp", surprise: true } } });
+    expect(unknownKey.body.error.details.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path: expect.arrayContaining(["mcpServers", "calc"]) })]));
+    // A body over the service's whole-request limit (limits.max_body_bytes, 64 KiB in tests) is an invalid config
+    // too: 400, as the tenants contract says, not the 413 of other routes.
+    const huge = JSON.stringify({ local_tools: { change_role: { roles: [{ name: "r", prompt: "x".repeat(100 * 1024) }] } } });
+    const oversized = await call(`/api/v1/mcp/agents/${agent}/config`, { method: "PUT", rawBody: huge, headers: { "content-type": "application/json" } });
+    expect(oversized.status).toBe(400);
+    expect(oversized.body.error).toMatchObject({ code: "invalid_request", message: expect.stringMatching(/at most \d+ bytes/) });
     const kept = await call(`/api/v1/mcp/agents/${agent}/config`);
     expect(kept.body).toMatchObject({ version: good.body.version, config: { tools: { allow: ["local_get_time"] } } });
   });

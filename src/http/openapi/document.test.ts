@@ -70,6 +70,23 @@ describe("OpenAPI document", () => {
     }
   });
 
+  it("documents 429 with Retry-After on every route the per-agent limits count (binds and tool calls)", () => {
+    const limited = ["bindSession", "executeTool", "trpcBindSession", "trpcExecuteTool"];
+    for (const id of limited) {
+      const route = ROUTES.find((candidate) => candidate.operationId === id);
+      if (!route) throw new Error(`no route ${id}`);
+      const responses = operationOf(route).responses as Record<string, JsonObject>;
+      expect(responses["429"]?.["x-error-codes"], id).toContain("rate_limited");
+      expect(responses["429"]?.headers, id).toEqual({ "Retry-After": expect.objectContaining({ schema: { type: "integer", minimum: 0 } }) });
+    }
+    // No other status carries the header.
+    for (const route of ROUTES) {
+      for (const [status, response] of Object.entries(operationOf(route).responses as Record<string, JsonObject>)) {
+        if (status !== "429") expect(response.headers, `${route.operationId} ${status}`).toBeUndefined();
+      }
+    }
+  });
+
   it("publishes z.json() as an unconstrained schema, never as a dangling zod reference", () => {
     const text = JSON.stringify(doc);
     expect(text).not.toContain("__shared");

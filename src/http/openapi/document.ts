@@ -254,11 +254,18 @@ function responsesOf(route: AnyRouteSpec, names: ComponentNames): JsonObject {
     responses[String(status)] = {
       description: codes.map((code) => `\`${code}\``).join(", "),
       "x-error-codes": codes,
+      ...(status === 429 ? { headers: { "Retry-After": RETRY_AFTER_HEADER } } : {}),
       content: { "application/json": { schema: errorSchema } },
     };
   }
   return responses;
 }
+
+/** Sent with a 429 whose limit says when to retry (the per-agent rate limits: the end of their window). */
+const RETRY_AFTER_HEADER: JsonObject = {
+  description: "Seconds to wait before retrying (RFC 9110), when the limit that refused the request says",
+  schema: { type: "integer", minimum: 0 },
+};
 
 function refTo(schema: z.ZodType, names: Map<z.ZodType, string>): JsonObject {
   const name = names.get(schema);

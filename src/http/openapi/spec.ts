@@ -30,7 +30,7 @@
  * - Reuse the schemas of src/core/schemas.ts (or the module's own); never restate a shape.
  * - `errors` lists codes of src/core/errors.ts; the document groups them by HTTP status. Added automatically:
  *   `unauthorized` + `config_invalid` (bearer/config middleware) unless `public`, `invalid_request` with
- *   params/query/headers/body, `payload_too_large` with a body, `internal` always.
+ *   params/query/headers/body, `payload_too_large` with a body (unless `oversizedBody` says otherwise), `internal` always.
  * - Not JSON? `response: { status: 101, description }` documents a WebSocket upgrade (no schema);
  *   `response: { contentType: "text/event-stream", schema: z.string(), description }` an SSE stream (likewise
  *   `text/plain; version=0.0.4` for Prometheus text). Such handlers answer a `Response` themselves, as does a
@@ -118,6 +118,11 @@ export interface RouteSpec<
    * itself): mounted for every method once.
    */
   allMethods?: boolean;
+  /**
+   * How a body over the size limit is answered: `payload_too_large` (413) by default; `invalid_request` (400)
+   * where the contract calls an oversized body invalid input (agent configs).
+   */
+  oversizedBody?: "payload_too_large" | "invalid_request";
   /** Paths served by the same handler but not documented apart (the same path with a trailing slash). */
   aliases?: readonly string[];
 }
@@ -141,7 +146,7 @@ export function errorStatuses(route: AnyRouteSpec): [number, ErrorCode[]][] {
   const codes = new Set<ErrorCode>(route.errors);
   if (!route.public) codes.add("unauthorized").add("forbidden").add("config_invalid");
   if (route.params || route.query || route.headers || route.body) codes.add("invalid_request");
-  if (route.body) codes.add("payload_too_large");
+  if (route.body) codes.add(route.oversizedBody ?? "payload_too_large");
   codes.add("internal");
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of ERROR_CODES) {

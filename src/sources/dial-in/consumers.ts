@@ -30,6 +30,8 @@ export class Consumers {
     private readonly external: () => ExternalTools | undefined,
     /** The agent's allow/deny over tool names, read at each list and call (a config change applies at once). */
     private readonly filter: () => NameFilter,
+    /** The agent's rate limit on tool calls, the same one its sessions' calls count against. */
+    private readonly callAllowed: () => Promise<Result<void>> = async () => ok(undefined),
   ) {}
 
   isConsumer(ws: WebSocket): boolean {
@@ -71,6 +73,8 @@ export class Consumers {
   async #call(name: string, args: Record<string, unknown>): Promise<Result<CallResult>> {
     // A name the agent's filter leaves out is not its tool, as in its sessions' catalogues.
     if (!nameFilterTest(this.filter())(name)) return fail("tool_not_found", `Tool '${name}' is not available to this agent`);
+    const allowed = await this.callAllowed();
+    if (!allowed.ok) return allowed;
     const provided = await this.providers.call(name, args as ToolArgs);
     if (provided.ok) {
       const reply = provided.value;

@@ -4,9 +4,7 @@
  * providers on real WebSockets (SDK servers and raw JSON-RPC ones). Providers that behave like mcp_pipe in
  * processes of their own, under wrangler dev, are in test/e2e/xiaozhi-endpoint.test.ts.
  */
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -14,75 +12,13 @@ import { mintToken } from "../../../src/sources/dial-in/endpoint-token";
 import { consumerUrlOf, sanitizeToolName, XiaozhiConsumer } from "../../fixtures/xiaozhi-consumer";
 import { call, newSessionId } from "../../support/api";
 import { waitFor } from "../../support/wait";
-import { WebSocketServerSideTransport } from "../../support/websocket-transport";
+import { closePeers, consumer, mintEndpoint, openSocket, rawProvider, sdkProvider, waitForProviders } from "./support";
 
 const bindings = env as unknown as { CONSOLE_TOKEN: string; CONSOLE_AGENT_MD5: string; FOREIGN_CONSOLE_TOKEN: string };
-const cleanup: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0)) await Promise.resolve(close()).catch(() => undefined);
-});
+afterEach(closePeers);
 
-async function mint(agentId: string, provider?: string): Promise<{ url: string; consumer_url: string; token: string }> {
-  const response = await call(`/api/v1/mcp/agents/${encodeURIComponent(agentId)}/endpoint`, { body: provider ? { provider } : {} });
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return response.body.endpoint;
-}
-
-/** Opens a WebSocket to `url` through the Worker (workerd's upgrade by fetch). */
-async function open(url: string): Promise<WebSocket> {
-  const response = await exports.default.fetch(new Request(url.replace(/^ws/, "http"), { headers: { upgrade: "websocket" } }));
-  if (!response.webSocket) throw new Error(`no websocket: ${response.status} ${await response.text()}`);
-  response.webSocket.accept();
-  return response.webSocket;
-}
-
-/** xiaozhi-esp32-server's consumer, dialling what it makes of the configured `mcp_endpoint`. */
-async function consumer(mcpEndpoint: string): Promise<XiaozhiConsumer> {
-  const url = consumerUrlOf(mcpEndpoint);
-  if (!url) throw new Error(`xiaozhi-esp32-server refuses ${mcpEndpoint}`);
-  const client = new XiaozhiConsumer(await open(url), 5_000);
-  cleanup.push(() => client.close());
-  return client;
-}
-
-/** A provider that is a real SDK MCP server, dialled in like mcp_pipe does it. */
-async function sdkProvider(url: string, name: string, register: (server: McpServer) => void) {
-  const server = new McpServer({ name, version: "1.0.0" }, { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
-  register(server);
-  const response = await exports.default.fetch(new Request(url.replace(/^ws/, "http"), { headers: { upgrade: "websocket" } }));
-  await server.connect(new WebSocketServerSideTransport(response.webSocket!));
-  cleanup.push(() => server.close());
-  return { server, ws: response.webSocket! };
-}
-
-/** A provider written against the wire, for tool sets the SDK would not build. */
-async function rawProvider(url: string, tools: { name: string; description?: string }[], answer: (name: string, args: unknown) => unknown = (name, args) => ({ content: [{ type: "text", text: `${name} ${JSON.stringify(args)}` }] })) {
-  const ws = await open(url);
-  ws.addEventListener("message", async (event) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; method?: string; params?: { name: string; arguments: unknown } };
-    if (message.id === undefined) return;
-    const respond = (result: unknown) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ jsonrpc: "2.0", id: message.id, result }));
-    if (message.method === "initialize") respond({ protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "raw", version: "1" } });
-    else if (message.method === "tools/list") respond({ tools: tools.map((tool) => ({ name: tool.name, description: tool.description ?? tool.name, inputSchema: { type: "object" } })) });
-    else if (message.method === "ping") respond({});
-    else if (message.method === "tools/call") respond(await answer(message.params!.name, message.params!.arguments));
-  });
-  cleanup.push(() => ws.close());
-  return ws;
-}
-
+const mint = (agentId: string, provider?: string) => mintEndpoint(agentId, provider ? { provider } : {});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitForProviders(agentId: string, count: number) {
-  await waitFor(
-    async () => {
-      const listed = (await call(`/api/v1/mcp/agents/${encodeURIComponent(agentId)}/providers`)).body.providers as { phase: string }[];
-      return listed.length === count && listed.every((provider) => provider.phase === "ready") ? true : undefined;
-    },
-    5000,
-    `${count} providers ready`,
-  );
-}
 
 describe("the consumer route (/mcp_endpoint/call/)", () => {
   it("answers xiaozhi's pipelined handshake with the union of two providers, and routes calls with exact arguments", async () => {
@@ -273,7 +209,7 @@ describe("the consumer route (/mcp_endpoint/call/)", () => {
       [bindings.FOREIGN_CONSOLE_TOKEN, /console token/i],
     ] as const) {
       for (const role of ["mcp", "call"]) {
-        const ws = await open(`ws://service.test/mcp_endpoint/${role}/?token=${encodeURIComponent(token)}`);
+        const ws = await openSocket(`ws://service.test/mcp_endpoint/${role}/?token=${encodeURIComponent(token)}`);
         const event = await new Promise<CloseEvent>((resolve) => ws.addEventListener("close", resolve));
         expect(event.code, `${role} ${token}`).toBe(1008);
         expect(event.reason).toMatch(reason);
@@ -300,7 +236,7 @@ describe("minted URLs", () => {
           const minted = await mint(agent, provider);
           const dialled = consumerUrlOf(minted.url);
           expect(dialled, minted.url).toBe(minted.consumer_url);
-          const client = new XiaozhiConsumer(await open(dialled!), 5_000);
+          const client = new XiaozhiConsumer(await openSocket(dialled!), 5_000);
           await client.handshake();
           client.close();
         },
@@ -316,17 +252,17 @@ describe("manager-console deployments (XIAOZHI_ENDPOINT_KEY)", () => {
     const token = encodeURIComponent(bindings.CONSOLE_TOKEN);
     await rawProvider(`ws://service.test/mcp_endpoint/mcp/?token=${token}`, [{ name: "calculator" }]);
     await waitForProviders(bindings.CONSOLE_AGENT_MD5, 1);
-    const client = new XiaozhiConsumer(await open(`ws://service.test/mcp_endpoint/call/?token=${token}`), 5_000);
-    cleanup.push(() => client.close());
+    const client = new XiaozhiConsumer(await openSocket(`ws://service.test/mcp_endpoint/call/?token=${token}`), 5_000);
     await client.handshake();
     const [name] = client.tools.keys();
     expect(name).toBe("raw__calculator"); // unnamed provider: its serverInfo name
     expect((await client.call(name!, { python_expression: "2*3" })).text).toBe('calculator {"python_expression":"2*3"}');
+    client.close();
   });
 
   it("answer the console's own tool listing (xz-mcp-broker: initialize, then initialized and tools/list with params null)", async () => {
     const token = encodeURIComponent(bindings.CONSOLE_TOKEN);
-    const ws = await open(`ws://service.test/mcp_endpoint/call/?token=${token}`);
+    const ws = await openSocket(`ws://service.test/mcp_endpoint/call/?token=${token}`);
     const frames: any[] = [];
     ws.addEventListener("message", (event) => frames.push(JSON.parse(String(event.data))));
     // AgentMcpAccessPointServiceImpl.getAgentMcpToolsList, as Jackson writes it (field order jsonrpc, method, params, id).

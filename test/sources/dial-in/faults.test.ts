@@ -4,19 +4,14 @@
  * sequences of connects and closes under one name. (Provider processes killed and frozen, and the runtime
  * restarted, are in test/e2e/peers-wrangler-dev.test.ts.)
  */
-import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bind, call, newSessionId } from "../../support/api";
-import { waitFor } from "../../support/wait";
+import { dialWorker, mintEndpoint, toolNames, waitForTool } from "./support";
 
 const FRAME_LIMIT = 64 * 1024; // limits.max_frame_bytes of the test config
 
-async function mint(agentId: string, provider?: string): Promise<string> {
-  const response = await call(`/api/v1/mcp/agents/${agentId}/endpoint`, { body: provider ? { provider } : {} });
-  expect(response.status).toBe(200);
-  return response.body.endpoint.url;
-}
+const mint = async (agentId: string, provider?: string) => (await mintEndpoint(agentId, provider ? { provider } : {})).url;
 
 type Message = { id?: number; method?: string; params?: { name?: string; arguments?: unknown } };
 
@@ -51,19 +46,6 @@ class RawProvider {
   }
 }
 
-async function dial(url: string): Promise<WebSocket> {
-  const response = await exports.default.fetch(new Request(url.replace(/^ws/, "http"), { headers: { upgrade: "websocket" } }));
-  if (!response.webSocket) throw new Error(`no websocket: ${response.status}`);
-  return response.webSocket;
-}
-
-async function names(sessionId: string): Promise<string[]> {
-  return (await call(`/api/v1/mcp/tools?session_id=${sessionId}`)).body.tools.map((tool: { name: string }) => tool.name);
-}
-
-const waitForTool = (sessionId: string, tool: string, present = true) =>
-  waitFor(async () => ((await names(sessionId)).includes(tool) === present ? true : undefined), 5000, `${tool} ${present ? "listed" : "gone"}`);
-
 async function execute(sessionId: string, tool: string, args: Record<string, unknown> = {}) {
   const started = Date.now();
   const response = await call(`/api/v1/mcp/tools/${encodeURIComponent(tool)}/execute`, { body: { session_id: sessionId, arguments: args } });
@@ -74,7 +56,7 @@ describe("dial-in provider faults", () => {
   it("fails a call at once when the provider's reply is over the frame limit", async () => {
     const agent = newSessionId("agent");
     const huge = (id: number) => JSON.stringify({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text: "x".repeat(FRAME_LIMIT) }] } });
-    new RawProvider(await dial(await mint(agent, "big")), ["huge", "small"], (name, args, id) => (name === "huge" ? { raw: huge(id) } : `${name} ok`));
+    new RawProvider(await dialWorker(await mint(agent, "big")), ["huge", "small"], (name, args, id) => (name === "huge" ? { raw: huge(id) } : `${name} ok`));
     const session = newSessionId();
     await bind(session, { agent_id: agent });
     await waitForTool(session, "big__huge");
@@ -87,7 +69,7 @@ describe("dial-in provider faults", () => {
 
   it("survives floods of garbage and deep nesting, and keeps serving", async () => {
     const agent = newSessionId("agent");
-    const provider = new RawProvider(await dial(await mint(agent, "noisy")), ["echo"]);
+    const provider = new RawProvider(await dialWorker(await mint(agent, "noisy")), ["echo"]);
     const session = newSessionId();
     await bind(session, { agent_id: agent });
     await waitForTool(session, "noisy__echo");
@@ -102,7 +84,7 @@ describe("dial-in provider faults", () => {
 
   it("hides the tools of a provider that stops answering ping, and shows them again when it speaks", async () => {
     const agent = newSessionId("agent");
-    const provider = new RawProvider(await dial(await mint(agent, "sleepy")), ["echo"]);
+    const provider = new RawProvider(await dialWorker(await mint(agent, "sleepy")), ["echo"]);
     const session = newSessionId();
     await bind(session, { agent_id: agent });
     await waitForTool(session, "sleepy__echo");
@@ -128,7 +110,7 @@ describe("dial-in provider faults", () => {
         let current: RawProvider | undefined;
         for (const action of steps) {
           if (action.kind === "connect") {
-            current = new RawProvider(await dial(url), ["echo"]);
+            current = new RawProvider(await dialWorker(url), ["echo"]);
             opened.push(current);
           } else if (opened.length > 0) {
             // Closing a replaced connection must not touch the current one; closing the current one ends it.

@@ -13,35 +13,9 @@ import { z } from "zod";
 import { mintToken } from "../../../src/sources/dial-in/endpoint-token";
 import { BASE, bind, call, newSessionId, TOKEN } from "../../support/api";
 import { waitFor } from "../../support/wait";
-import { WebSocketServerSideTransport } from "../../support/websocket-transport";
+import { closePeers, dialWorker, mintEndpoint, sdkProvider, toolNames, track, waitForTool } from "./support";
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanup.splice(0).map((close) => close().catch(() => undefined)));
-});
-
-async function mint(agentId: string, body: Record<string, unknown> = {}) {
-  const response = await call(`/api/v1/mcp/agents/${agentId}/endpoint`, { body });
-  expect(response.status).toBe(200);
-  return response.body.endpoint as { url: string; token: string; provider: string | null; expires_at: string };
-}
-
-async function dial(url: string): Promise<WebSocket> {
-  const response = await exports.default.fetch(new Request(url.replace(/^ws/, "http"), { headers: { upgrade: "websocket" } }));
-  const ws = response.webSocket;
-  if (!ws) throw new Error(`no websocket: ${response.status} ${await response.text()}`);
-  return ws;
-}
-
-/** A provider: a real SDK MCP server with a few tools, connected through the minted URL. */
-async function provider(url: string, name: string, tools: (server: McpServer) => void) {
-  const server = new McpServer({ name, version: "1.0.0" }, { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
-  tools(server);
-  const ws = await dial(url);
-  await server.connect(new WebSocketServerSideTransport(ws));
-  cleanup.push(() => server.close());
-  return { server, ws };
-}
+afterEach(closePeers);
 
 /** Set when the provider's `slow` tool has been invoked: the call is then certainly in flight. */
 const slowCalls = { started: 0 };
@@ -59,27 +33,20 @@ function calendarTools(server: McpServer) {
   });
 }
 
-async function names(sessionId: string): Promise<string[]> {
-  return (await call(`/api/v1/mcp/tools?session_id=${sessionId}`)).body.tools.map((tool: { name: string }) => tool.name);
-}
-
-const waitForTool = (sessionId: string, tool: string, present = true) =>
-  waitFor(async () => ((await names(sessionId)).includes(tool) === present ? true : undefined), 5000, `${tool} ${present ? "listed" : "gone"}`);
-
 describe("dial-in tool providers", () => {
   it("serves a provider's tools to sessions of its agent only, with JSON arguments intact", async () => {
     const agent = newSessionId("agent");
-    const endpoint = await mint(agent, { provider: "calendar" });
+    const endpoint = await mintEndpoint(agent, { provider: "calendar" });
     // Minted for xiaozhi-esp32-server too: its check passes (no `key`/`call`, has `/mcp/`), see endpoint.test.ts.
     expect(endpoint.url).toMatch(/^ws:\/\/service\.test\/mcp_endpoint\/mcp\/\?token=[0-9a-f]+\.[0-9a-f]{64}$/);
-    await provider(endpoint.url, "calendar-server", calendarTools);
+    await sdkProvider(endpoint.url, "calendar-server", calendarTools);
 
     const mine = newSessionId("mine");
     const other = newSessionId("other");
     await bind(mine, { agent_id: agent });
     await bind(other);
     await waitForTool(mine, "calendar__add_event");
-    expect(await names(other)).not.toContain("calendar__add_event");
+    expect(await toolNames(other)).not.toContain("calendar__add_event");
     const listed = (await call(`/api/v1/mcp/tools?session_id=${mine}`)).body.tools.find((tool: { name: string }) => tool.name === "calendar__add_event");
     expect(listed).toMatchObject({ source: "provider", description: "Adds a calendar event" });
     expect(listed.input_schema.properties.meta.properties.room).toBeDefined();
@@ -96,8 +63,8 @@ describe("dial-in tool providers", () => {
 
   it("aggregates several providers on one agent, naming unnamed ones after their server", async () => {
     const agent = newSessionId("agent");
-    await provider((await mint(agent, { provider: "calendar" })).url, "calendar-server", calendarTools);
-    await provider((await mint(agent)).url, "weather", (server) =>
+    await sdkProvider((await mintEndpoint(agent, { provider: "calendar" })).url, "calendar-server", calendarTools);
+    await sdkProvider((await mintEndpoint(agent)).url, "weather", (server) =>
       server.registerTool("forecast", { description: "Weather forecast", inputSchema: { city: z.string() } }, async ({ city }) => ({
         content: [{ type: "text", text: `sunny in ${city}` }],
       })),
@@ -114,7 +81,7 @@ describe("dial-in tool providers", () => {
 
   it("fails a provider's pending calls fast when it disconnects, drops its tools and tells MCP clients", async () => {
     const agent = newSessionId("agent");
-    const { ws } = await provider((await mint(agent, { provider: "calendar" })).url, "calendar-server", calendarTools);
+    const { ws } = await sdkProvider((await mintEndpoint(agent, { provider: "calendar" })).url, "calendar-server", calendarTools);
     const session = newSessionId();
     await bind(session, { agent_id: agent });
     await waitForTool(session, "calendar__slow");
@@ -130,7 +97,7 @@ describe("dial-in tool providers", () => {
         requestInit: { headers: { authorization: `Bearer ${TOKEN}` } },
       }),
     );
-    cleanup.push(() => client.close());
+    track(() => client.close());
     expect((await client.listTools()).tools.map((t) => t.name)).toContain("calendar__slow");
 
     const started = slowCalls.started;
@@ -146,14 +113,14 @@ describe("dial-in tool providers", () => {
 
     // Coming back, it is listed again and clients hear about it.
     const before = changes;
-    await provider((await mint(agent, { provider: "calendar" })).url, "calendar-server", calendarTools);
+    await sdkProvider((await mintEndpoint(agent, { provider: "calendar" })).url, "calendar-server", calendarTools);
     await waitFor(() => (changes > before ? true : undefined), 5000, "list_changed after the provider came back");
     expect((await client.listTools()).tools.map((t) => t.name)).toContain("calendar__add_event");
   });
 
   it("shares an agent's providers on /mcp?agent_id=", async () => {
     const agent = newSessionId("agent");
-    await provider((await mint(agent, { provider: "calendar" })).url, "calendar-server", calendarTools);
+    await sdkProvider((await mintEndpoint(agent, { provider: "calendar" })).url, "calendar-server", calendarTools);
     const client = new Client({ name: "t", version: "1" }, { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
     await client.connect(
       new StreamableHTTPClientTransport(new URL(`${BASE}/mcp?agent_id=${agent}`), {
@@ -161,7 +128,7 @@ describe("dial-in tool providers", () => {
         requestInit: { headers: { authorization: `Bearer ${TOKEN}` } },
       }),
     );
-    cleanup.push(() => client.close());
+    track(() => client.close());
     await waitFor(async () => ((await client.listTools()).tools.some((t) => t.name === "calendar__add_event") ? true : undefined), 5000, "shared listing");
     const result = await client.callTool({ name: "calendar__add_event", arguments: { title: "x", minutes: 1, remind: false, tags: [], meta: { room: "a" } } });
     expect(result.structuredContent).toMatchObject({ success: true, action: "req_llm" });
@@ -175,7 +142,7 @@ describe("dial-in tool providers", () => {
       [expired, /expired/],
       [forged, /signature/],
     ] as const) {
-      const ws = await dial(`ws://service.test/api/v1/mcp/endpoint?token=${token}`);
+      const ws = await dialWorker(`ws://service.test/api/v1/mcp/endpoint?token=${token}`);
       const closed = new Promise<CloseEvent>((resolve) => ws.addEventListener("close", resolve));
       ws.accept();
       const event = await closed;
