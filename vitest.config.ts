@@ -85,6 +85,7 @@ export default defineConfig({
         plugins: worker(() => ({
           bindings: {
             MCP_SERVICE_TOKEN: tokens,
+            MCP_ENDPOINT_SECRET: "test-endpoint-secret",
             TZ_OVERRIDE: "Europe/Berlin",
             MCP_CONFIG: [
               "timezone: ${TZ_OVERRIDE}",

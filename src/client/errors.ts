@@ -16,6 +16,8 @@ export interface ServiceErrorInit {
   message: string;
   details?: unknown;
   requestId?: string;
+  /** Seconds the service asked to wait before a retry (`Retry-After` of a 429). */
+  retryAfterSeconds?: number;
   cause?: unknown;
 }
 
@@ -26,6 +28,8 @@ export class ServiceError extends Error {
   readonly kind: FailureKind;
   readonly details: unknown;
   readonly requestId: string | undefined;
+  /** Seconds the service asked to wait before a retry (`Retry-After` of a 429 `rate_limited`); else undefined. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(init: ServiceErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -34,6 +38,7 @@ export class ServiceError extends Error {
     this.kind = init.kind;
     this.details = init.details;
     this.requestId = init.requestId;
+    this.retryAfterSeconds = init.retryAfterSeconds;
   }
 
   /**
@@ -61,11 +66,14 @@ const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
   404: "route_not_found",
   409: "session_conflict",
   413: "payload_too_large",
+  429: "rate_limited",
   502: "upstream_error",
   504: "timeout",
 };
 
-export function errorFromBody(status: number, body: unknown, requestId?: string): ServiceError {
+/** @param retryAfter the `Retry-After` header, in seconds (RFC 9110 also allows a date: then it is left out). */
+export function errorFromBody(status: number, body: unknown, requestId?: string, retryAfter?: string | null): ServiceError {
+  const seconds = retryAfter != null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter.trim()) : undefined;
   const parsed = ErrorEnvelope.safeParse(body);
   const fallback = CODE_BY_STATUS[status] ?? (status >= 500 ? "internal" : "invalid_request");
   const code = parsed.success && isErrorCode(parsed.data.error.code) ? parsed.data.error.code : fallback;
@@ -76,5 +84,6 @@ export function errorFromBody(status: number, body: unknown, requestId?: string)
     message: parsed.success ? parsed.data.error.message : `HTTP ${status} without a service error body`,
     details: parsed.success ? parsed.data.error.details : undefined,
     ...(requestId ? { requestId } : {}),
+    ...(seconds !== undefined ? { retryAfterSeconds: seconds } : {}),
   });
 }

@@ -11,12 +11,14 @@
  *   Retried; callers at disconnect can treat `session_not_found` as done.
  * - executeTool: runs a tool on a device or upstream, with side effects. Never retried.
  * - putAgentConfig, deleteAgentConfig, revokeAgentToken: the same request leaves the same state. Retried.
- * - mintAgentToken: each call makes a new token. Never retried.
+ * - mintAgentToken, mintProviderEndpoint: each call makes a new token. Never retried.
+ * - listProviders: a read. Retried.
  * Retries happen only on outages (network error, timeout, 5xx), never on a 4xx.
  */
 import { z } from "zod";
 import { BindSessionResponse, ExecuteToolBody, SessionView, ToolList, ToolResult, UnbindSessionResponse, type BindSessionInput, type ExecuteToolInput, type SessionRef } from "../core/schemas";
 import { AgentConfigView, DeletedConfig, MintedToken, MintTokenBody, RevokedToken, SentAgentConfig, TokenListView } from "../tenants/tenant-schemas";
+import { MintEndpointBody, MintEndpointResponse, ProviderList } from "../sources/dial-in/endpoint-schemas";
 import { errorFromBody, ServiceError } from "./errors";
 import { DEFAULT_RETRY, sleep as realSleep, withRetries, type RetryPolicy, type Sleep } from "./retry";
 
@@ -32,7 +34,12 @@ export type UnbindResult = { session_id: string; deleted: true };
 /** An agent's config as sent: `mcpServers` (null removes an inherited server), `local_tools`, `tools`. */
 export type AgentConfigRequest = z.input<typeof SentAgentConfig>;
 
-function agentPath(agentId: string, part: "config" | "tokens"): string {
+/** What minting a provider URL takes: `provider` (names its tools `<provider>__<tool>`), `ttl_seconds`. */
+export type MintEndpointRequest = z.input<typeof MintEndpointBody>;
+export type ProviderEndpoint = z.output<typeof MintEndpointResponse>["endpoint"];
+export type ProviderListView = z.output<typeof ProviderList>;
+
+function agentPath(agentId: string, part: "config" | "tokens" | "endpoint" | "providers"): string {
   return `/api/v1/mcp/agents/${encodeURIComponent(agentId)}/${part}`;
 }
 
@@ -159,6 +166,22 @@ export class GatewayClient {
     return this.#call({ method: "DELETE", path, schema: RevokedToken, idempotent: true, timeoutMs: this.#timeoutMs }, options);
   }
 
+  // ── dial-in providers (MCP 接入点); agent tokens may use these for their own agent ─────────────────────
+
+  /**
+   * A provider URL for the agent (`url`, for mcp_pipe or as xiaozhi-esp32-server's `mcp_endpoint`) and its
+   * consumer form (`consumer_url`). Each call makes a new token: never retried.
+   */
+  async mintProviderEndpoint(agentId: string, input: MintEndpointRequest = {}, options: CallOptions = {}): Promise<ProviderEndpoint> {
+    const minted = await this.#call({ method: "POST", path: agentPath(agentId, "endpoint"), body: input, schema: MintEndpointResponse, idempotent: false, timeoutMs: this.#timeoutMs }, options);
+    return minted.endpoint;
+  }
+
+  /** The agent's dial-in providers and their state (attached, phase, responsive, tool count). */
+  async listProviders(agentId: string, options: CallOptions = {}): Promise<ProviderListView> {
+    return this.#call({ method: "GET", path: agentPath(agentId, "providers"), schema: ProviderList, idempotent: true, timeoutMs: this.#timeoutMs }, options);
+  }
+
   #call<S extends z.ZodType>(call: Call<S>, options: CallOptions): Promise<z.output<S>> {
     const policy = call.idempotent ? this.#retry : { ...this.#retry, attempts: 1 };
     return withRetries(() => this.#attempt(call, options), {
@@ -187,11 +210,13 @@ export class GatewayClient {
     let status: number;
     let body: unknown;
     let requestId: string | undefined;
+    let retryAfter: string | null = null;
     try {
       // Raced against the signal too: a fetch that ignores it (an in-process binding) still times out.
       const response = await abortable(this.#fetch(request), signal);
       status = response.status;
       requestId = response.headers.get("x-request-id") ?? undefined;
+      retryAfter = response.headers.get("retry-after");
       body = await abortable(readJson(response), signal);
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
@@ -201,7 +226,7 @@ export class GatewayClient {
       throw new ServiceError({ code: "upstream_error", status: 0, kind: "network", message: `Service unreachable: ${String(error)}`, cause: error });
     }
 
-    if (status < 200 || status >= 300) throw errorFromBody(status, body, requestId);
+    if (status < 200 || status >= 300) throw errorFromBody(status, body, requestId, retryAfter);
     const parsed = call.schema.safeParse(body);
     if (!parsed.success) {
       throw new ServiceError({

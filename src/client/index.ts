@@ -10,6 +10,9 @@ export {
   type CallOptions,
   type ExecuteToolRequest,
   type GatewayClientOptions,
+  type MintEndpointRequest,
+  type ProviderEndpoint,
+  type ProviderListView,
   type UnbindResult,
 } from "./gateway-client";
 export { DEFAULT_RETRY, backoffDelay, type RetryPolicy } from "./retry";

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { AppException, appError, unwrap } from "../core/errors";
 import { AgentId } from "../core/schemas";
 import { agentRpc } from "../sources/dial-in/agent-source";
-import { ProviderStatus } from "../sources/dial-in/agent-rpc";
+import { MintEndpointBody, MintEndpointResponse, ProviderList } from "../sources/dial-in/endpoint-schemas";
 import { mintToken } from "../sources/dial-in/endpoint-token";
 import { consumerUrl, xiaozhiAcceptsEndpoint } from "../sources/dial-in/xiaozhi-url";
 import { EXAMPLE_ENDPOINT_TOKEN } from "./examples";
@@ -14,26 +14,6 @@ import { XIAOZHI_PREFIX } from "./endpoint-routes";
 import { route } from "./openapi/spec";
 import { requireOwnAgent } from "./tenancy";
 
-export const MintEndpointBody = z.strictObject({
-  /** Names the provider's tools `<provider>__<tool>`; without it the provider's serverInfo name is used. */
-  provider: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "provider may hold letters, digits, '_' and '-' (32 at most)").optional(),
-  ttl_seconds: z.int().min(60).max(365 * 24 * 3600).default(30 * 24 * 3600),
-});
-
-export const MintEndpointResponse = z.object({
-  success: z.literal(true),
-  endpoint: z.object({
-    agent_id: z.string(),
-    provider: z.string().nullable(),
-    url: z.string().describe("ws(s)://…/mcp_endpoint/mcp/?token=…: give it to the tool provider (mcp_pipe's MCP_ENDPOINT), or to xiaozhi-esp32-server as `mcp_endpoint`"),
-    consumer_url: z.string().describe("The same URL with /mcp/ replaced by /call/: what xiaozhi-esp32-server dials to use the agent's tools"),
-    token: z.string().describe("Lower-case hex: it can never spell `key` or `call`, which xiaozhi-esp32-server refuses"),
-    expires_at: z.string(),
-    warnings: z.array(z.string()).optional().describe("Present when xiaozhi-esp32-server would refuse the URL (its host contains key or call)"),
-  }),
-});
-
-export const ProviderList = z.object({ agent_id: z.string(), providers: z.array(ProviderStatus) });
 const AgentParams = z.object({ agentId: AgentId });
 
 export const agentRoutes = [

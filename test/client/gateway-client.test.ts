@@ -205,4 +205,20 @@ describe("GatewayClient: agents as tenants", () => {
     const missing = await client.getAgentConfig(agent).catch((error: unknown) => error);
     expect((missing as ServiceError).code).toBe("agent_not_found");
   });
+
+  it("mints provider URLs and lists the agent's providers, typed; an agent token for its own agent only", async () => {
+    const client = workerClient();
+    const agent = newSessionId("client-endpoint");
+    const endpoint = await client.mintProviderEndpoint(agent, { provider: "calc", ttl_seconds: 3600 });
+    expect(endpoint).toMatchObject({ agent_id: agent, provider: "calc", url: expect.stringMatching(/^ws.*\/mcp\//), consumer_url: expect.stringMatching(/\/call\//) });
+    expect(Date.parse(endpoint.expires_at) - Date.now()).toBeGreaterThan(3_500_000);
+    expect(await client.listProviders(agent)).toEqual({ agent_id: agent, providers: [] });
+
+    const minted = await client.mintAgentToken(agent, { ttl_seconds: 600 });
+    const tenant = new GatewayClient({ baseUrl: BASE, token: minted.token, fetch: workerFetch });
+    expect((await tenant.mintProviderEndpoint(agent)).provider).toBeNull();
+    const elsewhere = await tenant.listProviders(newSessionId("client-endpoint-other")).catch((error: unknown) => error);
+    expect(elsewhere).toBeInstanceOf(ServiceError);
+    expect((elsewhere as ServiceError).code).toBe("forbidden");
+  });
 });

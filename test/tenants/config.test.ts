@@ -79,6 +79,18 @@ describe("per-agent configuration", () => {
     await waitFor(async () => (!(await shared()).includes("local_exit") ? true : undefined), 8_000, "the agent's shared endpoint");
   });
 
+  it("narrows a bound session to an allow-list: only the allowed names are listed and run", async () => {
+    const agent = newSessionId("cfg-allow");
+    const sessionId = newSessionId("cfg-allow-s");
+    await bind(sessionId, { agent_id: agent });
+    expect((await put(agent, { tools: { allow: ["local_get_time", "local_exit"] } })).status).toBe(200);
+    await waitFor(async () => ((await names(sessionId)).length === 2 ? true : undefined), 5_000, "the allow-list applied");
+    expect((await names(sessionId)).sort()).toEqual(["local_exit", "local_get_time"]);
+    expect((await call("/api/v1/mcp/tools/local_get_time/execute", { body: { session_id: sessionId, arguments: {} } })).body.success).toBe(true);
+    const outside = await call("/api/v1/mcp/tools/local_play_music/execute", { body: { session_id: sessionId, arguments: {} } });
+    expect(outside.body.error.code).toBe("tool_not_found");
+  });
+
   it("refuses invalid configs with the reason and keeps the stored one", async () => {
     const agent = newSessionId("cfg-bad");
     const good = await put(agent, { tools: { allow: ["local_get_time"] } });

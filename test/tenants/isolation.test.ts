@@ -201,4 +201,13 @@ describe("what another agent's token learns", () => {
     const none = await call(`/api/v1/mcp/sessions/${newSessionId("tenant-none")}/bind`, { token: tokens.own, body: { device_id: "d" } });
     expect(none.status).toBe(403);
   });
+
+  it("an agent token opens the shared /mcp endpoint of its own agent only: without agent_id it is refused too", async () => {
+    const list = { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} };
+    const headers = { accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" };
+    const bare = await call("/mcp", { token: tokens.own, body: list, headers });
+    expect(bare.status).toBe(403);
+    expect(bare.body.error).toMatchObject({ data: { app_code: "forbidden" } });
+    expect((await call(`/mcp?agent_id=${agentA}`, { token: tokens.own, body: list, headers })).body.result.tools.length).toBeGreaterThan(0);
+  });
 });

@@ -21,7 +21,7 @@ import {
   ToolResult,
 } from "../../core/schemas";
 import { ExternalServerState } from "../../sources/external";
-import { MintEndpointBody, MintEndpointResponse, ProviderList } from "../agent-routes";
+import { MintEndpointBody, MintEndpointResponse, ProviderList } from "../../sources/dial-in/endpoint-schemas";
 import { ErrorBody } from "../error-response";
 import { JsonRpcMessage } from "../mcp-routes";
 import { HealthReport, ReadinessReport, UnhealthyReport } from "../ops-routes";

@@ -2,23 +2,15 @@
  * The RPC surface of an agent's object (durable-objects/agent-object.ts), as sessions and the Worker call it.
  * Replies are Results: errors lose their fields across Durable Object RPC.
  */
-import { z } from "zod";
 import type { Result } from "../../core/errors";
 import type { ToolDescriptor } from "../../core/schemas";
 import type { PeerResponse } from "../../tools/peer/jsonrpc";
 import type { ToolArgs } from "../../tools/tool-source";
 import type { TenantRpc } from "../../tenants/tenant-rpc";
 
-/** What the API shows of one provider of an agent. */
-export const ProviderStatus = z.object({
-  name: z.string(),
-  attached: z.boolean(),
-  phase: z.string(),
-  tool_count: z.number().int(),
-  /** False while the provider does not answer pings: its tools are hidden. */
-  responsive: z.boolean(),
-});
-export type ProviderStatus = z.infer<typeof ProviderStatus>;
+import type { ProviderStatus } from "./endpoint-schemas";
+
+export type { ProviderStatus };
 
 /** The RPC surface of an agent object, as sessions and the Worker call it. */
 export interface AgentRpc extends TenantRpc {
