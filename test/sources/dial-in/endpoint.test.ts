@@ -37,8 +37,15 @@ describe("the consumer route (/mcp_endpoint/call/)", () => {
     const client = await consumer(calc.url);
     await client.handshake();
     expect(client.serverInfo).toMatchObject({ name: "xiaozhi-mcp-service" });
+    // The version xiaozhi asks for (2024-11-05) is the one answered.
+    expect(client.received.find((frame) => frame.id === 1)?.result.protocolVersion).toBe("2024-11-05");
     expect([...client.tools.keys()].sort()).toEqual(["calc__calculator", "home__da_kai_deng", "home__lights_off"]);
-    for (const name of client.tools.keys()) expect(sanitizeToolName(name)).toBe(name); // passes xiaozhi's sanitizer unchanged
+    // Names as they came over the wire (before the consumer's own sanitizing) pass xiaozhi's sanitizer unchanged:
+    // its name_mapping then maps each name to itself.
+    const wireNames = client.received.filter((frame) => frame.id === 2).flatMap((frame) => (frame.result.tools as { name: string }[]).map((tool) => tool.name));
+    expect(wireNames.sort()).toEqual(["calc__calculator", "home__da_kai_deng", "home__lights_off"]);
+    for (const name of wireNames) expect(sanitizeToolName(name)).toBe(name);
+    for (const [sanitized, original] of client.nameMapping) expect(original).toBe(sanitized);
 
     const args = { python_expression: "1+1", nested: { list: [1, "two", null, true], deep: { x: 1.5 } } };
     const calculated = await client.call("calc__calculator", args);
@@ -46,6 +53,10 @@ describe("the consumer route (/mcp_endpoint/call/)", () => {
     expect(calculated.result).toEqual({ content: [{ type: "text", text: '{"success":true,"result":3}' }] });
     const lights = await client.call("home__da_kai_deng", { room: "客厅" });
     expect(lights.result).toEqual({ content: [{ type: "text", text: '打开灯 {"room":"客厅"}' }], structuredContent: { ran: "打开灯" } });
+    // Arguments reach the provider exactly as sent, nested values and key order included (the raw provider
+    // echoes what it received; the SDK server above would strip keys its schema does not declare).
+    const nested = { b: { list: [1, "two", null, true, { deep: [[[]]] }], "键": "值" }, a: -0.5, z: "" };
+    expect((await client.call("home__lights_off", nested)).text).toBe(`lights.off ${JSON.stringify(nested)}`);
 
     // Nothing but replies: every frame the consumer got answers one of its requests.
     for (const frame of client.received) expect("result" in frame || "error" in frame).toBe(true);
@@ -100,17 +111,19 @@ describe("the consumer route (/mcp_endpoint/call/)", () => {
     const second = await consumer(url);
     await Promise.all([first.handshake(), second.handshake()]);
 
-    // A consumer leaving: its call in flight is dropped, the other consumer's is answered.
+    // A consumer leaving while both have a call in flight: its own is dropped, the other consumer's is answered.
     const abandoned = first.call("flaky__hold", { who: "first" }).catch((error: Error) => error);
-    await waitFor(() => (release ? true : undefined), 5000, "the provider holds the call");
+    await waitFor(() => (release ? true : undefined), 5000, "the provider holds the first call");
     const releaseFirst = release!;
+    release = undefined;
+    const kept = second.call("flaky__hold", { who: "second" });
+    await waitFor(() => (release ? true : undefined), 5000, "the provider holds the second call");
+    const releaseSecond = release!;
     release = undefined;
     first.close();
     await first.closed;
-    const kept = second.call("flaky__hold", { who: "second" });
-    await waitFor(() => (release ? true : undefined), 5000, "second call held");
     releaseFirst();
-    release!();
+    releaseSecond();
     expect((await kept).text).toBe('hold {"who":"second"}');
     expect(String(await abandoned)).toMatch(/closed/);
 
@@ -122,6 +135,36 @@ describe("the consumer route (/mcp_endpoint/call/)", () => {
     const failed = (await pending) as Error & { rpc?: { code: number; data: { app_code: string } } };
     expect(failed.rpc?.data.app_code).toBe("device_unavailable");
     expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it("ends a call the provider never answers at providers.call_timeout_ms with a timeout error; the connection stays usable", async () => {
+    const agent = newSessionId("agent");
+    const { url } = await mint(agent, "mute");
+    await rawProvider(url, [{ name: "never" }, { name: "echo" }], (name, args) => (name === "never" ? undefined : { content: [{ type: "text", text: JSON.stringify(args) }] }));
+    await waitForProviders(agent, 1);
+    const client = await consumer(url, 10_000);
+    await client.handshake();
+    const started = Date.now();
+    const failed = (await client.call("mute__never", {}).catch((error: Error & { rpc?: unknown }) => error)) as Error & { rpc?: any };
+    expect(failed.rpc).toMatchObject({ code: expect.any(Number), data: { app_code: "timeout" } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400); // 1.5 s in the test config, not the consumer's 10 s
+    expect((await client.call("mute__echo", { still: "here" })).text).toBe('{"still":"here"}');
+  });
+
+  it("answers initialize in the version asked for when it knows it (2024-11-05 and later), else in its latest", async () => {
+    const agent = newSessionId("agent");
+    const { url } = await mint(agent);
+    const client = await consumer(url);
+    for (const [asked, answered] of [
+      ["2024-11-05", "2024-11-05"],
+      ["2025-03-26", "2025-03-26"],
+      ["2025-06-18", "2025-06-18"],
+      ["2025-11-25", "2025-11-25"],
+      ["2099-01-01", "2025-11-25"],
+    ]) {
+      const reply = await client.request("initialize", { protocolVersion: asked, capabilities: {}, clientInfo: { name: "x", version: "1" } });
+      expect(reply.result.protocolVersion, asked).toBe(answered);
+    }
   });
 
   it("keeps agents apart: a consumer sees and calls only its own agent's tools", async () => {

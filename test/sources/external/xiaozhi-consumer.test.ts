@@ -4,9 +4,12 @@
  * upstream gave them.
  */
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { consumerUrlOf, XiaozhiConsumer } from "../../fixtures/xiaozhi-consumer";
 import { call, newSessionId } from "../../support/api";
+import { closePeers, consumer as dialConsumer, mintEndpoint, rawProvider, waitForProviders } from "../dial-in/support";
+
+afterEach(closePeers);
 
 async function consumer(agent: string): Promise<XiaozhiConsumer> {
   const minted = await call(`/api/v1/mcp/agents/${agent}/endpoint`, { body: {} });
@@ -26,5 +29,20 @@ describe("xiaozhi consumer with external servers exposed", () => {
     const failed = (await client.call("mcp_fail", {}).catch((error: Error & { result?: unknown }) => error)) as Error & { result?: any };
     expect(failed.result).toMatchObject({ isError: true, error: "the tool failed on purpose" });
     client.close();
+  });
+
+  it("lists the agent's providers and the external servers in one list, providers first, and routes each call to its owner", async () => {
+    const agent = newSessionId("agent-both");
+    const { url } = await mintEndpoint(agent, { provider: "home" });
+    await rawProvider(url, [{ name: "lights" }], (name, args) => ({ content: [{ type: "text", text: `${name} ${JSON.stringify(args)}` }] }));
+    await waitForProviders(agent, 1);
+    const client = await dialConsumer(url, 10_000);
+    await client.handshake();
+    const names = [...client.tools.keys()];
+    expect(names[0]).toBe("home__lights");
+    expect(names).toEqual(expect.arrayContaining(["home__lights", "mcp_alpha_search", "mcp_weather"]));
+    expect(new Set(names).size).toBe(names.length);
+    expect((await client.call("home__lights", { on: true })).text).toBe('lights {"on":true}');
+    expect((await client.call("mcp_weather", { city: "Wuhan" })).result.structuredContent).toMatchObject({ city: "Wuhan" });
   });
 });
