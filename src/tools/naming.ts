@@ -207,7 +207,8 @@ export function assignNames(previous: StoredNames | undefined, requests: readonl
     const base = request.candidates[request.candidates.length - 1] ?? "tool";
     for (let attempt = 0; ; attempt += 1) {
       const suffix = hash8(attempt === 0 ? request.key : `${attempt}\u0000${request.key}`);
-      const name = `${base.slice(0, MAX_NAME_LENGTH - 9)}_${suffix}`;
+      // One `_` before the hash, never two: `__` is the dial-in providers' separator.
+      const name = `${base.slice(0, MAX_NAME_LENGTH - 9).replace(/_+$/, "")}_${suffix}`;
       if (taken.has(name)) continue;
       byKey.set(request.key, name);
       taken.add(name);

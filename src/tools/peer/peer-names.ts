@@ -30,15 +30,32 @@ export interface PeerNaming {
 
 const keyOf = (peer: string, tool: string) => (peer === "" ? tool : `${peer}\u0000${tool}`);
 
+/**
+ * A device names its own tools, and could pick names of the other sources' namespaces: `local_*` (local tools),
+ * `mcp_*` (external servers), `*__*` (dial-in providers). The catalogue gives a contested name to the configured
+ * source, so such a device tool would be dropped — or, with a name handed out before that source listed it, the
+ * name the LLM was given for the device's tool would run the other source's. Moved out instead: `__` runs
+ * become `_`, and `local_`/`mcp_` names get `device_` before them (`local_exit` → `device_local_exit`).
+ */
+export function outsideOtherNamespaces(name: string): string {
+  const single = name.replace(/_{2,}/g, "_");
+  return /^(local|mcp)_/.test(single) ? `device_${single}` : single;
+}
+
 export function namePeerTools(previous: StoredNames | undefined, groups: readonly PeerToolGroup[], options: NamingOptions): PeerNaming {
   const requests = groups.flatMap((group) =>
     group.tools.map((tool) => {
       const safe = sanitizeName(tool.name, options);
-      const name = shorten(group.prefix === undefined ? safe.name : `${group.prefix}__${safe.name}`);
-      return { key: keyOf(group.peer, tool.name), candidates: [name], distance: safe.changes };
+      if (group.prefix !== undefined) return { key: keyOf(group.peer, tool.name), candidates: [shorten(`${group.prefix}__${safe.name}`)], distance: safe.changes };
+      // Again after shortening: its cut may end on `_`, before the `_` it adds.
+      const own = outsideOtherNamespaces(shorten(outsideOtherNamespaces(safe.name)));
+      return { key: keyOf(group.peer, tool.name), candidates: [own], distance: safe.changes + (own === shorten(safe.name) ? 0 : 1) };
     }),
   );
-  const assignment = assignNames(previous, requests);
+  // A name stored before this rule existed may lie in another source's namespace: it is not kept.
+  const unprefixed = groups.length > 0 && groups.every((group) => group.prefix === undefined);
+  const kept = previous && unprefixed ? withoutForeignNames(previous) : previous;
+  const assignment = assignNames(kept, requests);
   const tools: NamedPeerTool[] = [];
   const byName = new Map<string, NamedPeerTool>();
   for (const group of groups) {
@@ -51,6 +68,13 @@ export function namePeerTools(previous: StoredNames | undefined, groups: readonl
     }
   }
   return { assignment, tools, byName };
+}
+
+function withoutForeignNames(names: StoredNames): StoredNames {
+  const own = ([, name]: [string, string]) => outsideOtherNamespaces(name) === name;
+  const live = names.live.filter(own);
+  const retired = names.retired.filter(own);
+  return live.length === names.live.length && retired.length === names.retired.length ? names : { live, retired };
 }
 
 /**

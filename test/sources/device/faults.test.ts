@@ -42,13 +42,16 @@ async function execute(id: string, tool: string, args: Record<string, unknown> =
 
 describe("device tool names", () => {
   it("offers only names LLM APIs accept, one per tool, each running its own tool", async () => {
-    const raws = ["self.a.b", "self.a_b", "self_light:toggle", "self_screen/x", `self.${"long_name_".repeat(8)}`, "self.打开灯", "self.关闭灯", "local_exit"];
+    const raws = ["self.a.b", "self.a_b", "self_light:toggle", "self_screen/x", `self.${"long_name_".repeat(8)}`, "self.打开灯", "self.关闭灯", "local_exit", "mcp_weather", "home__lights"];
     const { id, device } = await connect(raws.map((raw) => textTool(raw, `ran ${raw}`)));
     const tools = await deviceTools(id);
-    expect(tools).toHaveLength(raws.length - 1); // `local_exit` is the local tool's name: the device cannot take it
+    // Every device tool is offered: names in the other sources' namespaces (local_, mcp_, __) are moved out of them.
+    expect(tools).toHaveLength(raws.length);
     for (const tool of tools) expect(tool.name).toMatch(SAFE);
     expect(new Set(tools.map((tool) => tool.name)).size).toBe(tools.length);
-    expect(tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(["self_a_b", "self_light_toggle", "self_screen_x", "self_da_kai_deng", "self_guan_bi_deng"]));
+    expect(tools.map((tool) => tool.name)).toEqual(
+      expect.arrayContaining(["self_a_b", "self_light_toggle", "self_screen_x", "self_da_kai_deng", "self_guan_bi_deng", "device_local_exit", "device_mcp_weather", "home_lights"]),
+    );
     expect(tools.find((tool) => tool.name === "self_da_kai_deng")?.description).toBe("[self.打开灯] The self.打开灯 tool");
 
     for (const tool of tools) {
