@@ -72,6 +72,14 @@ export function safeName(raw: string, options: NamingOptions = DEFAULT_NAMING): 
   return { ...sanitized, name, lossy: name !== raw };
 }
 
+/**
+ * The description the LLM is shown for a tool named from `raw`: a name romanized from another script keeps the
+ * original at the start, so the model (and a user reading a transcript) still knows what the tool is.
+ */
+export function describeNamed(raw: string, description: string, options: NamingOptions = DEFAULT_NAMING): string {
+  return sanitizeName(raw, options).transliterated ? `[${raw}] ${description}`.trim() : description;
+}
+
 /** {@link safeName} without the length limit: for a part that gets a prefix before it is shortened. */
 export function sanitizeName(raw: string, options: NamingOptions = DEFAULT_NAMING): SafeName {
   let out = "";

@@ -27,6 +27,17 @@ const hang: FixtureTool = {
   inputSchema: { type: "object" },
   run: (_args, signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve({ content: [] }))),
 };
+/** Answers with structured content nested `depth` levels deep. */
+const deep: FixtureTool = {
+  name: "deep",
+  description: "Answers deeply nested JSON",
+  inputSchema: { type: "object", properties: { depth: { type: "integer" } } },
+  run: (args) => {
+    let nested: FixtureTool["inputSchema"] = { leaf: true };
+    for (let i = 0; i < Number(args.depth); i += 1) nested = { n: nested };
+    return { content: [{ type: "text", text: "deep" }], structuredContent: nested };
+  },
+};
 const tool = (fixture: FixtureTool): UpstreamTool => ({ name: fixture.name, description: fixture.description, inputSchema: fixture.inputSchema });
 const healthy = recordSuccess(initialHealth(), Date.now());
 
@@ -73,8 +84,8 @@ function call(server: ExternalServer, fixture: FixtureTool, known: KnownRoute, a
 }
 
 beforeAll(async () => {
-  legacy = await startTestServer({ name: "legacy", transport: "streamable-http", tools: [echo, hang] });
-  modern = await startModernServer({ name: "modern", port: await freePort(), tools: [echo, hang] });
+  legacy = await startTestServer({ name: "legacy", transport: "streamable-http", tools: [echo, hang, deep] });
+  modern = await startModernServer({ name: "modern", port: await freePort(), tools: [echo, hang, deep] });
 });
 afterAll(async () => {
   await legacy.stop();
@@ -88,6 +99,17 @@ describe("direct calls", () => {
     expect((await outcome).result).toEqual(ok({ content: [{ type: "text", text: "echo hi" }] }));
     expect(recorder.renewals).toEqual([]);
     expect(recorder.reports).toEqual([]);
+  });
+
+  it.each(["legacy", "modern"])("fails an answer nested deeper than limits.max_json_depth as the upstream's error, before parsing it (%s)", async (which) => {
+    const server = serverOf(which === "legacy" ? legacy.url : modern.url);
+    const known = { route: await routeOf(server), health: healthy };
+    const within = call(server, deep, known, { depth: 40 });
+    expect((await within.outcome).result).toMatchObject({ ok: true });
+    const beyond = call(server, deep, known, { depth: 3_000 });
+    const done = await beyond.outcome;
+    expect(done.result).toMatchObject({ ok: false, error: { code: "upstream_error", message: expect.stringMatching(/deeper than limits.max_json_depth \(64\)/) } });
+    expect(beyond.recorder.reports).toEqual([]); // the server answered: nothing to tell its health
   });
 
   it("renews a legacy session the restarted upstream forgot, once, and retries the call once", async () => {

@@ -33,6 +33,8 @@ export interface DirectCallDeps {
   upstream: () => Promise<UpstreamRpc>;
   ref: UpstreamRef;
   now: () => number;
+  /** How deep the upstream's answer may nest (`limits.max_json_depth`); deeper is a protocol failure. */
+  maxJsonDepth?: number | undefined;
 }
 
 export interface DirectCallOutcome {
@@ -56,7 +58,7 @@ export async function callDirectly(server: ExternalServer, tool: UpstreamTool, a
 
   let route = known.route;
   let renewed: UpstreamRoute | undefined;
-  let outcome = await callOnce(server, route, tool, args, remaining());
+  let outcome = await callOnce(server, route, tool, args, remaining(), deps.maxJsonDepth);
   if (!outcome.ok && outcome.failure.kind === "session_expired" && remaining() > 0) {
     const next = await rpc(deps, "renew", remaining(), (upstream) => upstream.renew({ ...deps.ref, stale: routeKey(route), budget_ms: Math.max(0, Math.floor(remaining())) }));
     // A failed renewal was judged by the object itself (it could not connect).
@@ -64,7 +66,7 @@ export async function callDirectly(server: ExternalServer, tool: UpstreamTool, a
     route = renewed = next.value;
     outcome =
       remaining() > 0
-        ? await callOnce(server, route, tool, args, remaining())
+        ? await callOnce(server, route, tool, args, remaining(), deps.maxJsonDepth)
         : { ok: false, failure: { kind: "timeout", message: `renewing the session took the whole ${server.timeout_ms} ms` } };
   }
 
@@ -78,8 +80,8 @@ export async function callDirectly(server: ExternalServer, tool: UpstreamTool, a
 }
 
 /** One POST on the wire; through the SDK client only when the tool's arguments must be mirrored into headers. */
-function callOnce(server: ExternalServer, route: UpstreamRoute, tool: UpstreamTool, args: Record<string, unknown>, timeoutMs: number) {
-  return needsSdkCall(tool) ? callDirect(server, route, tool, args, timeoutMs) : postToolCall(server, route, tool, args, timeoutMs);
+function callOnce(server: ExternalServer, route: UpstreamRoute, tool: UpstreamTool, args: Record<string, unknown>, timeoutMs: number, maxJsonDepth: number | undefined) {
+  return needsSdkCall(tool) ? callDirect(server, route, tool, args, timeoutMs) : postToolCall(server, route, tool, args, timeoutMs, maxJsonDepth);
 }
 
 function reportOf(failure: UpstreamFailure): ReportRequest["outcome"] {

@@ -11,6 +11,7 @@
 import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from "@modelcontextprotocol/client";
 import { createParser } from "eventsource-parser";
 import { z } from "zod";
+import { exceedsJsonDepth } from "../../core/json-depth";
 import { VERSION } from "../../version";
 import { RawCallResult } from "./result-mapping";
 import { failure, type Outcome, type UpstreamRoute, type UpstreamTarget, type UpstreamTool } from "./upstream-model";
@@ -20,6 +21,10 @@ const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 /** The one request of a POST: its id only has to match its own answer. */
 const REQUEST_ID = 1;
 const CLIENT_INFO = { name: "xiaozhi-mcp-service", version: VERSION };
+/** `limits.max_json_depth`'s default, for callers that do not say. */
+const DEFAULT_MAX_DEPTH = 64;
+/** An answer nesting deeper than the limit: refused before anything recursive (zod, structured clone) runs on it. */
+const TOO_DEEP = Symbol("too deep");
 
 const RpcAnswer = z.looseObject({
   jsonrpc: z.literal("2.0"),
@@ -40,7 +45,14 @@ export function needsSdkCall(tool: UpstreamTool): boolean {
   return needs;
 }
 
-export async function postToolCall(target: UpstreamTarget, route: UpstreamRoute, tool: UpstreamTool, args: Record<string, unknown>, timeoutMs: number): Promise<Outcome<RawCallResult>> {
+export async function postToolCall(
+  target: UpstreamTarget,
+  route: UpstreamRoute,
+  tool: UpstreamTool,
+  args: Record<string, unknown>,
+  timeoutMs: number,
+  maxDepth = DEFAULT_MAX_DEPTH,
+): Promise<Outcome<RawCallResult>> {
   const what = `tools/call ${tool.name} on ${target.name}`;
   const headers = new Headers(target.headers);
   headers.set("content-type", "application/json");
@@ -61,13 +73,15 @@ export async function postToolCall(target: UpstreamTarget, route: UpstreamRoute,
   } catch (error) {
     return signal.aborted ? failure("timeout", `${what} took longer than ${timeoutMs} ms`) : failure("unreachable", `${what}: ${messageOf(error)}`);
   }
-  let answer: RpcAnswer | undefined;
+  let read: RpcAnswer | undefined | typeof TOO_DEEP;
   try {
-    answer = await readAnswer(response);
+    read = await readAnswer(response, maxDepth);
   } catch (error) {
     // The request was out and the answer broke off: the call may have run.
     return signal.aborted ? failure("timeout", `${what} took longer than ${timeoutMs} ms`) : failure("lost", `${what}: connection to ${target.name} lost: ${messageOf(error)}`);
   }
+  if (read === TOO_DEEP) return failure("protocol", `${what}: the answer nests deeper than limits.max_json_depth (${maxDepth})`);
+  const answer = read;
   if (answer?.error?.code === UNSUPPORTED_PROTOCOL_VERSION) return failure("session_expired", `${what}: the upstream no longer speaks ${route.protocol_version}`);
   if (!response.ok) {
     // The spec says 404 for a session the server forgot; several servers answer 400 "No valid session ID".
@@ -88,11 +102,12 @@ export async function postToolCall(target: UpstreamTarget, route: UpstreamRoute,
 }
 
 /** The answer to our request: the JSON body, or the first SSE message that answers it (the stream is then let go). */
-async function readAnswer(response: Response): Promise<RpcAnswer | undefined> {
+async function readAnswer(response: Response, maxDepth: number): Promise<RpcAnswer | undefined | typeof TOO_DEEP> {
   const type = response.headers.get("content-type") ?? "";
   if (!type.includes("text/event-stream")) {
     const text = await response.text();
     if (text === "") return undefined;
+    if (exceedsJsonDepth(text, maxDepth)) return TOO_DEEP;
     try {
       const parsed = RpcAnswer.safeParse(JSON.parse(text));
       return parsed.success ? parsed.data : undefined;
@@ -103,10 +118,14 @@ async function readAnswer(response: Response): Promise<RpcAnswer | undefined> {
   if (!response.body) return undefined;
   // Bytes fed to the parser straight from the reader: two TransformStreams (decoder, parser) per call cost more
   // CPU than reading the few chunks of one answer (profile of the `/mcp` echo, docs/benchmarks.md).
-  let answer: RpcAnswer | undefined;
+  let answer: RpcAnswer | typeof TOO_DEEP | undefined;
   const parser = createParser({
     onEvent(event) {
       if (answer || (event.event !== undefined && event.event !== "message")) return;
+      if (exceedsJsonDepth(event.data, maxDepth)) {
+        answer = TOO_DEEP;
+        return;
+      }
       let message: unknown;
       try {
         message = JSON.parse(event.data);

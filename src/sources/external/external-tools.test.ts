@@ -81,6 +81,17 @@ describe("ExternalTools", () => {
     expect(upstreams.two!.calls).toEqual([]);
   });
 
+  it("shows a romanized name's original at the start of its description", async () => {
+    const { provider, upstreams } = setup();
+    upstreams.one!.tools = [tool("search"), tool("a.b"), tool("查天气")];
+    const listed = await provider.list();
+    const weather = listed.find((t) => t.name === "mcp_cha_tian_qi")!;
+    expect(weather.description).toMatch(/^\[查天气\] /);
+    expect(listed.find((t) => t.name === "mcp_a_b")!.description).not.toMatch(/^\[/); // punctuation only: no original shown
+    expect(await provider.call("mcp_cha_tian_qi", {})).toMatchObject({ ok: true });
+    expect(upstreams.one!.calls.at(-1)).toMatchObject({ tool: "查天气" });
+  });
+
   it("validates arguments before calling", async () => {
     const { provider, upstreams } = setup();
     await provider.list();

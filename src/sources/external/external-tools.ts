@@ -17,7 +17,7 @@ import { compileArgumentCheck, type ArgumentCheck } from "./argument-validation"
 import { isFresh } from "./catalogue-freshness";
 import { callDirectly } from "./direct-calls";
 import { toolsVisible, type Health } from "./health";
-import type { NamingOptions, StoredNames } from "../../tools/naming";
+import { describeNamed, type NamingOptions, type StoredNames } from "../../tools/naming";
 import { nameExternalTools } from "./naming";
 import { toToolResult, type RawCallResult } from "./result-mapping";
 import { connectionDigest, isToolExposed, type ExternalServer } from "./server-config";
@@ -61,6 +61,11 @@ const RPC_SLACK_MS = 2_000;
  */
 const CALL_SLACK_MS = 500;
 
+/** How tools are named, and how deep an upstream's answer may nest (`limits.max_json_depth`). */
+export interface ExternalOptions extends NamingOptions {
+  maxJsonDepth?: number;
+}
+
 export class ExternalTools implements Source {
   readonly kind = "external" as const;
   readonly #known: Map<string, KnownServer>;
@@ -78,7 +83,7 @@ export class ExternalTools implements Source {
     private readonly servers: readonly ExternalServer[],
     private readonly directory: UpstreamDirectory,
     private readonly names: NameStore,
-    private readonly naming: NamingOptions,
+    private readonly options: ExternalOptions,
     private readonly now: () => number = Date.now,
     known: Map<string, KnownServer> = new Map(),
   ) {
@@ -105,7 +110,7 @@ export class ExternalTools implements Source {
         prefix: server.prefix,
         tools: (this.#known.get(server.name)?.tools ?? []).filter((tool) => isToolExposed(server, tool.name)).map((tool) => tool.name),
       })),
-      this.naming,
+      this.options,
     );
     if (naming.assignment.changed) this.names.save(naming.assignment.names);
     logCollisionsOnce(naming.collisions);
@@ -119,7 +124,7 @@ export class ExternalTools implements Source {
       const tool = known?.tools.find((candidate) => candidate.name === named.tool);
       if (!server || !known || !visible.get(named.server) || !tool) continue;
       routes.set(named.name, { server, tool, version: known.version });
-      descriptors.push({ name: named.name, description: tool.description, input_schema: tool.inputSchema, source: "external" });
+      descriptors.push({ name: named.name, description: describeNamed(tool.name, tool.description, this.options), input_schema: tool.inputSchema, source: "external" });
     }
     this.#routes = routes;
     this.#named = { key, descriptors };
@@ -149,6 +154,7 @@ export class ExternalTools implements Source {
       upstream: () => this.directory(server),
       ref: { server: server.name, digest: await this.#digest(server), definition: server },
       now: this.now,
+      maxJsonDepth: this.options.maxJsonDepth,
     });
     // What the call learnt is kept for the next ones (the copy is replaced, never changed in place).
     if (called.route || called.health) {

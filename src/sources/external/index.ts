@@ -42,7 +42,7 @@ export type ExternalServerState = z.infer<typeof ExternalServerState>;
 export function externalTools(config: ServiceConfig, env: Env, names: NameStore): ExternalTools {
   const parsed = parseServers(config);
   logIssuesOnce(parsed.issues);
-  return new ExternalTools(parsed.servers, upstreamDirectory(env), names, { keepCjk: config.naming.keep_cjk }, Date.now, knownCatalogues(config));
+  return new ExternalTools(parsed.servers, upstreamDirectory(env), names, { keepCjk: config.naming.keep_cjk, maxJsonDepth: config.limits.max_json_depth }, Date.now, knownCatalogues(config));
 }
 
 /**

@@ -4,7 +4,7 @@
  * `<provider>__<tool>`, a device's are its own names made safe. Pure.
  */
 import type { ToolDescriptor, ToolSource } from "../../core/schemas";
-import { assignNames, sanitizeName, shorten, type Assignment, type NamingOptions, type StoredNames } from "../naming";
+import { assignNames, describeNamed, sanitizeName, shorten, type Assignment, type NamingOptions, type StoredNames } from "../naming";
 import type { PeerTool } from "./jsonrpc";
 
 export interface PeerToolGroup {
@@ -77,12 +77,8 @@ function withoutForeignNames(names: StoredNames): StoredNames {
   return live.length === names.live.length && retired.length === names.retired.length ? names : { live, retired };
 }
 
-/**
- * What the LLM sees of a peer tool. A name romanized from another script keeps the original at the start of
- * its description, so the model (and the user reading a transcript) still knows what it is.
- */
+/** What the LLM sees of a peer tool (a romanized name keeps its original in the description). */
 export function describePeerTool(named: NamedPeerTool, source: ToolSource, options: NamingOptions): ToolDescriptor {
   const { tool } = named;
-  const description = sanitizeName(tool.name, options).transliterated ? `[${tool.name}] ${tool.description}`.trim() : tool.description;
-  return { name: named.name, description, input_schema: tool.inputSchema, source };
+  return { name: named.name, description: describeNamed(tool.name, tool.description, options), input_schema: tool.inputSchema, source };
 }
