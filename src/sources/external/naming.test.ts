@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { nameExternalTools, type NamingInput } from "./naming";
 import { DEFAULT_NAMING, hash8, MAX_NAME_LENGTH, shorten } from "../../tools/naming";
@@ -77,5 +78,48 @@ describe("assignNames", () => {
 
   it("shorten leaves short names alone", () => {
     expect(shorten("mcp_x")).toBe("mcp_x");
+  });
+});
+
+describe("external names (properties)", () => {
+  const tool = fc.oneof(fc.constantFrom("search", "get.time", "get_time", "查天气", "a__b", "x".repeat(70)), fc.string({ unit: "grapheme", minLength: 1, maxLength: 10 }));
+  const server = fc.record({ server: fc.constantFrom("alpha", "beta", "gamma"), prefix: fc.constantFrom("a", "b", "alpha", "search"), tools: fc.uniqueArray(tool, { maxLength: 6 }) });
+  const servers = fc.uniqueArray(server, { selector: (input) => input.server, maxLength: 3 });
+
+  it("are unique, safe, start with mcp_, route to their own tool, and never take a provider's `__` of their own making", () => {
+    fc.assert(
+      fc.property(servers, (inputs) => {
+        const { tools, assignment } = nameExternalTools(undefined, inputs, DEFAULT_NAMING);
+        expect(new Set(tools.map((t) => t.name)).size).toBe(tools.length);
+        for (const named of tools) {
+          expect(named.name).toMatch(/^mcp_[A-Za-z0-9_-]{1,60}$/);
+          expect(assignment.byName.get(named.name)).toBe(`${named.server}\u0000${named.tool}`);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("keep every name of a tool that stays, whatever servers' tools join and leave, and never give a name to another tool", () => {
+    fc.assert(
+      fc.property(fc.array(servers, { minLength: 1, maxLength: 6 }), (history) => {
+        let stored: ReturnType<typeof nameExternalTools>["assignment"]["names"] | undefined;
+        const ever = new Map<string, string>(); // name → the tool it was given to
+        let before = new Map<string, string>(); // tool → name at the previous step
+        for (const inputs of history) {
+          const { tools, assignment } = nameExternalTools(stored, inputs, DEFAULT_NAMING);
+          stored = assignment.names;
+          const now = new Map(tools.map((t) => [`${t.server}\u0000${t.tool}`, t.name]));
+          for (const [key, name] of now) {
+            if (before.has(key)) expect(name).toBe(before.get(key));
+            const owner = ever.get(name);
+            if (owner !== undefined && ever.size <= 256) expect(owner).toBe(key);
+            ever.set(name, key);
+          }
+          before = now;
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
