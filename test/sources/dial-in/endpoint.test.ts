@@ -4,13 +4,13 @@
  * providers on real WebSockets (SDK servers and raw JSON-RPC ones). Providers that behave like mcp_pipe in
  * processes of their own, under wrangler dev, are in test/e2e/xiaozhi-endpoint.test.ts.
  */
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { mintToken } from "../../../src/sources/dial-in/endpoint-token";
 import { consumerUrlOf, sanitizeToolName, XiaozhiConsumer } from "../../fixtures/xiaozhi-consumer";
-import { call, newSessionId } from "../../support/api";
+import { call, newSessionId, TOKEN } from "../../support/api";
 import { waitFor } from "../../support/wait";
 import { closePeers, consumer, mintEndpoint, openSocket, rawProvider, sdkProvider, waitForProviders } from "./support";
 
@@ -268,6 +268,24 @@ describe("minted URLs", () => {
     expect(bound.status).toBe(400);
     expect(bound.body.error.message).toMatch(/only dots/);
     expect((await call("/mcp?agent_id=.", { rawBody: "{}", headers: { "content-type": "application/json" } })).status).toBe(400);
+  });
+
+  it("carry a warning when the host itself would make xiaozhi-esp32-server refuse them (it contains key or call)", async () => {
+    const mintOn = async (host: string) => {
+      const response = await exports.default.fetch(
+        new Request(`https://${host}/api/v1/mcp/agents/agent-host/endpoint`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: "{}" }),
+      );
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { endpoint: { url: string; warnings?: string[] } }).endpoint;
+    };
+    const plain = await mintOn("mcp.example.com");
+    expect(plain.url).toMatch(/^wss:\/\/mcp\.example\.com\/mcp_endpoint\/mcp\/\?token=[0-9a-f]+\.[0-9a-f]+$/);
+    expect(plain.warnings).toBeUndefined();
+    for (const host of ["monkey.example.com", "callisto.example.com", "MyKEY.example.com"]) {
+      const refused = await mintOn(host);
+      expect(consumerUrlOf(refused.url), host).toBeUndefined(); // xiaozhi's own check refuses it
+      expect(refused.warnings, host).toEqual([expect.stringMatching(/host contains "key" or "call"/)]);
+    }
   });
 
   it("always pass xiaozhi-esp32-server's check, and their /call/ form is the consumer route (property)", async () => {
