@@ -13,7 +13,6 @@ import { observeRequest } from "./request-log";
 import { agentScope } from "../core/principal";
 import type { ToolCallEvent } from "../observability/tool-call";
 import { reportOversizedFrame, sessionDirectory } from "../session/session-directory";
-import { MAX_AGENT_CONFIG_BYTES } from "../tenants/agent-config";
 import { rateLimitsOf } from "../tenants/rate-limits";
 import type { AppEnv } from "./app-env";
 import { bearerToken, parseTokens } from "./auth";
@@ -57,7 +56,11 @@ for (const prefix of ["/api/*", "/trpc/*", "/mcp"]) {
 mount(app, ROUTE_DEFINITIONS);
 mountTrpc(app);
 
-const AGENT_CONFIG_PATH = /^\/api\/v1\/mcp\/agents\/[^/]+\/config$/;
+/** The routes whose spec says `oversizedBody: "invalid_request"`, as method and path pattern. */
+const INVALID_WHEN_OVERSIZED = ROUTE_DEFINITIONS.filter(({ spec }) => spec.oversizedBody === "invalid_request").map(({ spec }) => ({
+  method: spec.method.toUpperCase(),
+  path: new RegExp(`^${spec.path.replace(/\{\w+\}/g, "[^/]+")}$`),
+}));
 
 /** One body-limit middleware per configured size, built once per isolate rather than on every request. */
 const limiters = new Map<number, MiddlewareHandler>();
@@ -70,9 +73,9 @@ function bodyLimitOf(maxSize: number): MiddlewareHandler {
         // A device reply too big to relay over HTTP still answers the call that waits for it: at once.
         const relayed = /^\/api\/v1\/mcp\/sessions\/([\w.:-]+)\/messages$/.exec(c.req.path);
         if (relayed?.[1]) await reportOversizedFrame(c.env.SESSIONS, relayed[1], maxSize).catch(() => undefined);
-        // The tenants contract answers an oversized agent config as invalid input (400), like one over its own limit.
-        if (c.req.method === "PUT" && AGENT_CONFIG_PATH.test(c.req.path)) {
-          throw new AppException(appError("invalid_request", `An agent config holds at most ${Math.min(maxSize, MAX_AGENT_CONFIG_BYTES)} bytes (this body exceeds ${maxSize})`));
+        // Routes whose contract calls an oversized body invalid input (agent configs) answer 400, as their specs say.
+        if (INVALID_WHEN_OVERSIZED.some((route) => route.method === c.req.method && route.path.test(c.req.path))) {
+          throw new AppException(appError("invalid_request", `Invalid body: over ${maxSize} bytes (limits.max_body_bytes)`));
         }
         throw new AppException(appError("payload_too_large", `Body exceeds ${maxSize} bytes`));
       },

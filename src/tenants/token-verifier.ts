@@ -19,7 +19,8 @@ interface Known {
 const MAX_KNOWN = 4_096;
 /**
  * The oldest answer of the agent's object a token may still pass on while the object cannot be asked: the
- * revocation promise (effective everywhere within 10 s) holds even while lookups fail.
+ * revocation promise (effective everywhere within 10 s) holds even while lookups fail. The grace this leaves is
+ * what the cache window does not use: none when `agents.token_cache_ms` is at its maximum, 10 s.
  */
 export const MAX_TRUST_MS = 10_000;
 const known = new Map<string, Known>();

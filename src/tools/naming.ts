@@ -7,7 +7,7 @@
  *    (`打开灯` → `da_kai_deng`) by a maintained library, pinned so names never change under a minor upgrade;
  *    anything left (emoji) becomes `u<code point>`. With `keepCjk` (xiaozhi-esp32-server's own rule, for
  *    deployments that want it) the CJK block U+4E00–U+9FFF is kept as it is. Names over 64 characters keep
- *    their first 55 and end with `_` + 8 hex digits of the whole name.
+ *    their first 55 (less a trailing `_`) and end with `_` + 8 hex digits of the whole name.
  *
  * 2. {@link assignNames}: gives each tool of one naming scope (a session's device, an agent's providers, a
  *    session's external servers) exactly one name, and keeps it:
@@ -49,10 +49,13 @@ export function hash8(text: string): string {
   return hash.toString(16).padStart(8, "0");
 }
 
-/** Stable shortening: first 55 characters + `_` + 8 hex digits of the full name = 64. */
+/**
+ * Stable shortening: first 55 characters + `_` + 8 hex digits of the full name = 64 (fewer when the cut ends on
+ * `_`: one underscore before the hash, never two, as `__` is the dial-in providers' separator).
+ */
 export function shorten(name: string): string {
   if (name.length <= MAX_NAME_LENGTH) return name;
-  return `${name.slice(0, MAX_NAME_LENGTH - 9)}_${hash8(name)}`;
+  return `${name.slice(0, MAX_NAME_LENGTH - 9).replace(/_+$/, "")}_${hash8(name)}`;
 }
 
 export interface SafeName {
@@ -70,6 +73,11 @@ export function safeName(raw: string, options: NamingOptions = DEFAULT_NAMING): 
   const sanitized = sanitizeName(raw, options);
   const name = shorten(sanitized.name);
   return { ...sanitized, name, lossy: name !== raw };
+}
+
+/** `__` separates a dial-in provider's name from its tool's: names of other sources hold single underscores only. */
+export function singleUnderscores(name: string): string {
+  return name.replace(/_{2,}/g, "_");
 }
 
 /**

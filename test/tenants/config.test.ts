@@ -121,7 +121,7 @@ describe("per-agent configuration", () => {
     const huge = JSON.stringify({ local_tools: { change_role: { roles: [{ name: "r", prompt: "x".repeat(100 * 1024) }] } } });
     const oversized = await call(`/api/v1/mcp/agents/${agent}/config`, { method: "PUT", rawBody: huge, headers: { "content-type": "application/json" } });
     expect(oversized.status).toBe(400);
-    expect(oversized.body.error).toMatchObject({ code: "invalid_request", message: expect.stringMatching(/at most \d+ bytes/) });
+    expect(oversized.body.error).toMatchObject({ code: "invalid_request", message: expect.stringMatching(/over \d+ bytes/) });
     const kept = await call(`/api/v1/mcp/agents/${agent}/config`);
     expect(kept.body).toMatchObject({ version: good.body.version, config: { tools: { allow: ["local_get_time"] } } });
   });

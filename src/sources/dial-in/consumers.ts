@@ -30,7 +30,7 @@ export class Consumers {
     private readonly external: () => ExternalTools | undefined,
     /** The agent's allow/deny over tool names, read at each list and call (a config change applies at once). */
     private readonly filter: () => NameFilter,
-    /** The agent's rate limit on tool calls, the same one its sessions' calls count against. */
+    /** The agent's rate limit on tool calls: the binding and key its sessions' calls count against. */
     private readonly callAllowed: () => Promise<Result<void>> = async () => ok(undefined),
   ) {}
 

@@ -81,7 +81,7 @@ export async function callDirectly(server: ExternalServer, tool: UpstreamTool, a
 
 /** One POST on the wire; through the SDK client only when the tool's arguments must be mirrored into headers. */
 function callOnce(server: ExternalServer, route: UpstreamRoute, tool: UpstreamTool, args: Record<string, unknown>, timeoutMs: number, maxJsonDepth: number | undefined) {
-  return needsSdkCall(tool) ? callDirect(server, route, tool, args, timeoutMs) : postToolCall(server, route, tool, args, timeoutMs, maxJsonDepth);
+  return needsSdkCall(tool) ? callDirect(server, route, tool, args, timeoutMs, maxJsonDepth) : postToolCall(server, route, tool, args, timeoutMs, maxJsonDepth);
 }
 
 function reportOf(failure: UpstreamFailure): ReportRequest["outcome"] {

@@ -11,9 +11,8 @@
 import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from "@modelcontextprotocol/client";
 import { createParser } from "eventsource-parser";
 import { z } from "zod";
-import { exceedsJsonDepth } from "../../core/json-depth";
 import { VERSION } from "../../version";
-import { RawCallResult } from "./result-mapping";
+import { readCallResult, type RawCallResult } from "./result-mapping";
 import { failure, type Outcome, type UpstreamRoute, type UpstreamTarget, type UpstreamTool } from "./upstream-model";
 
 /** The JSON-RPC error that says "not this protocol version": the route is stale, as after a restart. */
@@ -21,10 +20,7 @@ const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 /** The one request of a POST: its id only has to match its own answer. */
 const REQUEST_ID = 1;
 const CLIENT_INFO = { name: "xiaozhi-mcp-service", version: VERSION };
-/** `limits.max_json_depth`'s default, for callers that do not say. */
-const DEFAULT_MAX_DEPTH = 64;
-/** An answer nesting deeper than the limit: refused before anything recursive (zod, structured clone) runs on it. */
-const TOO_DEEP = Symbol("too deep");
+
 
 const RpcAnswer = z.looseObject({
   jsonrpc: z.literal("2.0"),
@@ -51,7 +47,7 @@ export async function postToolCall(
   tool: UpstreamTool,
   args: Record<string, unknown>,
   timeoutMs: number,
-  maxDepth = DEFAULT_MAX_DEPTH,
+  maxDepth?: number,
 ): Promise<Outcome<RawCallResult>> {
   const what = `tools/call ${tool.name} on ${target.name}`;
   const headers = new Headers(target.headers);
@@ -73,15 +69,13 @@ export async function postToolCall(
   } catch (error) {
     return signal.aborted ? failure("timeout", `${what} took longer than ${timeoutMs} ms`) : failure("unreachable", `${what}: ${messageOf(error)}`);
   }
-  let read: RpcAnswer | undefined | typeof TOO_DEEP;
+  let answer: RpcAnswer | undefined;
   try {
-    read = await readAnswer(response, maxDepth);
+    answer = await readAnswer(response);
   } catch (error) {
     // The request was out and the answer broke off: the call may have run.
     return signal.aborted ? failure("timeout", `${what} took longer than ${timeoutMs} ms`) : failure("lost", `${what}: connection to ${target.name} lost: ${messageOf(error)}`);
   }
-  if (read === TOO_DEEP) return failure("protocol", `${what}: the answer nests deeper than limits.max_json_depth (${maxDepth})`);
-  const answer = read;
   if (answer?.error?.code === UNSUPPORTED_PROTOCOL_VERSION) return failure("session_expired", `${what}: the upstream no longer speaks ${route.protocol_version}`);
   if (!response.ok) {
     // The spec says 404 for a session the server forgot; several servers answer 400 "No valid session ID".
@@ -97,17 +91,15 @@ export async function postToolCall(
     // Input the user would have to give (2026-07-28 MRTR): a voice turn cannot ask, so the call fails clearly.
     return failure("protocol", `${what}: the tool asked for input (${answer.result.resultType}), which this service cannot give`);
   }
-  const parsed = RawCallResult.safeParse(answer.result);
-  return parsed.success ? { ok: true, value: parsed.data } : failure("protocol", `${target.name} returned a tool result this service cannot read`);
+  return readCallResult(answer.result, target.name, maxDepth);
 }
 
 /** The answer to our request: the JSON body, or the first SSE message that answers it (the stream is then let go). */
-async function readAnswer(response: Response, maxDepth: number): Promise<RpcAnswer | undefined | typeof TOO_DEEP> {
+async function readAnswer(response: Response): Promise<RpcAnswer | undefined> {
   const type = response.headers.get("content-type") ?? "";
   if (!type.includes("text/event-stream")) {
     const text = await response.text();
     if (text === "") return undefined;
-    if (exceedsJsonDepth(text, maxDepth)) return TOO_DEEP;
     try {
       const parsed = RpcAnswer.safeParse(JSON.parse(text));
       return parsed.success ? parsed.data : undefined;
@@ -118,14 +110,10 @@ async function readAnswer(response: Response, maxDepth: number): Promise<RpcAnsw
   if (!response.body) return undefined;
   // Bytes fed to the parser straight from the reader: two TransformStreams (decoder, parser) per call cost more
   // CPU than reading the few chunks of one answer (profile of the `/mcp` echo, docs/benchmarks.md).
-  let answer: RpcAnswer | typeof TOO_DEEP | undefined;
+  let answer: RpcAnswer | undefined;
   const parser = createParser({
     onEvent(event) {
       if (answer || (event.event !== undefined && event.event !== "message")) return;
-      if (exceedsJsonDepth(event.data, maxDepth)) {
-        answer = TOO_DEEP;
-        return;
-      }
       let message: unknown;
       try {
         message = JSON.parse(event.data);

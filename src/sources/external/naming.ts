@@ -6,11 +6,12 @@
  *  2. When two or more servers' tools want the same name at once, *every* one of them is qualified as
  *     `mcp_<prefix>_<tool>` (prefix = the server's `prefix`, else its name) — no server silently wins.
  *  3. If a qualified name still clashes, the clashing names get `_<8 hex>` of their server and tool.
- *  4. Names are at most 64 characters (first 55 + `_` + 8 hex digits of the full name).
+ *  4. Names are at most 64 characters (first 55 + `_` + 8 hex digits of the full name), with single underscores
+ *     only: `__` is the dial-in providers' separator.
  *  5. A tool keeps its name while it exists: a server that later lists a colliding tool gets the qualified
  *     name for it, the tool named first keeps `mcp_<tool>`; names of tools that left stay reserved.
  */
-import { assignNames, sanitizeName, shorten, type Assignment, type NamingOptions, type StoredNames } from "../../tools/naming";
+import { assignNames, sanitizeName, shorten, singleUnderscores, type Assignment, type NamingOptions, type StoredNames } from "../../tools/naming";
 
 export interface NamingInput {
   server: string;
@@ -46,7 +47,9 @@ export function nameExternalTools(previous: StoredNames | undefined, inputs: rea
       const safe = sanitizeName(tool, options).name;
       entries.push({ server: input.server, tool });
       // Every claimant of a tie is qualified (distance 0 for all): no server wins by listing order.
-      requests.push({ key: keyOf(input.server, tool), candidates: [shorten(`mcp_${safe}`), shorten(`mcp_${input.prefix}_${safe}`)], distance: 0 });
+      // Single underscores only (`mcp_a__b` would be a provider's name, `mcp` its tool's `a_b`).
+      const candidates = [`mcp_${safe}`, `mcp_${input.prefix}_${safe}`].map((name) => shorten(singleUnderscores(name)));
+      requests.push({ key: keyOf(input.server, tool), candidates, distance: 0 });
     }
   }
   const assignment = assignNames(previous, requests);

@@ -10,7 +10,9 @@
 import { z } from "zod";
 import { reqLlm, toolError } from "../../core/actions";
 import type { ContentItem, ToolResult } from "../../core/schemas";
+import { exceedsValueDepth } from "../../core/json-depth";
 import { describeForLlm } from "../../tools/tool-content";
+import { failure, type Outcome } from "./upstream-model";
 
 /** What crosses the Durable Object RPC boundary: the upstream result, already validated by the MCP SDK. */
 export const RawCallResult = z.object({
@@ -19,6 +21,20 @@ export const RawCallResult = z.object({
   isError: z.boolean().optional(),
 });
 export type RawCallResult = z.infer<typeof RawCallResult>;
+
+/** `limits.max_json_depth`'s default, for callers that do not say. */
+export const DEFAULT_MAX_RESULT_DEPTH = 64;
+
+/**
+ * An upstream's tools/call result as this service reads it, on every path (direct POST, SDK client, the upstream
+ * object): nested no deeper than `maxDepth` — checked without recursion, before the schema walks it (a stack
+ * overflow otherwise) — then of the expected shape.
+ */
+export function readCallResult(value: unknown, server: string, maxDepth = DEFAULT_MAX_RESULT_DEPTH): Outcome<RawCallResult> {
+  if (exceedsValueDepth(value, maxDepth)) return failure("protocol", `${server} answered with a result nested deeper than limits.max_json_depth (${maxDepth})`);
+  const parsed = RawCallResult.safeParse(value);
+  return parsed.success ? { ok: true, value: parsed.data } : failure("protocol", `${server} returned a tool result this service cannot read`);
+}
 
 export function toToolResult(raw: RawCallResult): ToolResult {
   const items = raw.content as ContentItem[];

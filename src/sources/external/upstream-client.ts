@@ -28,7 +28,7 @@ import {
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { z } from "zod";
 import { VERSION } from "../../version";
-import { RawCallResult } from "./result-mapping";
+import { readCallResult, type RawCallResult } from "./result-mapping";
 import { boundedFetch, connectionPolicy, directPolicy, type FetchState } from "./upstream-fetch";
 import { failure, UpstreamTool, type ListedTools, type Outcome, type ProtocolInfo, type UpstreamRoute, type UpstreamTarget } from "./upstream-model";
 
@@ -209,7 +209,7 @@ export class UpstreamConnection {
       timeoutMs,
       `tools/call ${tool.name} on ${this.target.name}`,
     );
-    return called.ok ? readResult(called.value, this.target) : called;
+    return called.ok ? readCallResult(called.value, this.target.name) : called;
   }
 
   /** Liveness: `ping` for legacy servers, `server/discover` for 2026-07-28 ones (which removed ping). */
@@ -260,7 +260,14 @@ export class UpstreamConnection {
  * hand-written POST (docs/design/external-servers.md). Small next to a request's few ms, and it keeps the
  * SDK's handling of both eras, SSE replies, output schemas and errors: no hand-written protocol here.
  */
-export async function callDirect(target: UpstreamTarget, route: UpstreamRoute, tool: UpstreamTool, args: Record<string, unknown>, timeoutMs: number): Promise<Outcome<RawCallResult>> {
+export async function callDirect(
+  target: UpstreamTarget,
+  route: UpstreamRoute,
+  tool: UpstreamTool,
+  args: Record<string, unknown>,
+  timeoutMs: number,
+  maxDepth?: number,
+): Promise<Outcome<RawCallResult>> {
   const what = `tools/call ${tool.name} on ${target.name}`;
   const state: FetchState = { sessionExpired: false };
   const transport = new StreamableHTTPClientTransport(new URL(target.url), {
@@ -293,7 +300,7 @@ export async function callDirect(target: UpstreamTarget, route: UpstreamRoute, t
       timeoutMs,
       what,
     );
-    if (called.ok) return readResult(called.value, target);
+    if (called.ok) return readCallResult(called.value, target.name, maxDepth);
     if (state.sessionExpired) return failure("session_expired", `${what}: the upstream no longer knows this MCP session`);
     if (called.failure.mcp_code === UNSUPPORTED_PROTOCOL_VERSION) return failure("session_expired", `${what}: the upstream no longer speaks ${route.protocol_version}`);
     if (lost !== undefined && called.failure.kind === "unreachable") return failure("lost", `${what}: connection to ${target.name} lost: ${lost}`);
@@ -303,10 +310,6 @@ export async function callDirect(target: UpstreamTarget, route: UpstreamRoute, t
   }
 }
 
-function readResult(value: unknown, target: UpstreamTarget): Outcome<RawCallResult> {
-  const parsed = RawCallResult.safeParse(value);
-  return parsed.success ? { ok: true, value: parsed.data } : failure("protocol", `${target.name} returned a tool result this service cannot read`);
-}
 
 /**
  * The SDK's Tool for a stored one (SDK-checked when it was listed, so the guard passes), memoised per tool

@@ -4,7 +4,7 @@
  * `<provider>__<tool>`, a device's are its own names made safe. Pure.
  */
 import type { ToolDescriptor, ToolSource } from "../../core/schemas";
-import { assignNames, describeNamed, sanitizeName, shorten, type Assignment, type NamingOptions, type StoredNames } from "../naming";
+import { assignNames, describeNamed, sanitizeName, shorten, singleUnderscores, type Assignment, type NamingOptions, type StoredNames } from "../naming";
 import type { PeerTool } from "./jsonrpc";
 
 export interface PeerToolGroup {
@@ -38,7 +38,7 @@ const keyOf = (peer: string, tool: string) => (peer === "" ? tool : `${peer}\u00
  * become `_`, and `local_`/`mcp_` names get `device_` before them (`local_exit` → `device_local_exit`).
  */
 export function outsideOtherNamespaces(name: string): string {
-  const single = name.replace(/_{2,}/g, "_");
+  const single = singleUnderscores(name);
   return /^(local|mcp)_/.test(single) ? `device_${single}` : single;
 }
 
@@ -47,8 +47,7 @@ export function namePeerTools(previous: StoredNames | undefined, groups: readonl
     group.tools.map((tool) => {
       const safe = sanitizeName(tool.name, options);
       if (group.prefix !== undefined) return { key: keyOf(group.peer, tool.name), candidates: [shorten(`${group.prefix}__${safe.name}`)], distance: safe.changes };
-      // Again after shortening: its cut may end on `_`, before the `_` it adds.
-      const own = outsideOtherNamespaces(shorten(outsideOtherNamespaces(safe.name)));
+      const own = shorten(outsideOtherNamespaces(safe.name));
       return { key: keyOf(group.peer, tool.name), candidates: [own], distance: safe.changes + (own === shorten(safe.name) ? 0 : 1) };
     }),
   );

@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bind, call, newSessionId } from "../../support/api";
-import { dialWorker, mintEndpoint, toolNames, waitForTool } from "./support";
+import { dialWorker, mintEndpoint, waitForTool } from "./support";
 
 const FRAME_LIMIT = 64 * 1024; // limits.max_frame_bytes of the test config
 

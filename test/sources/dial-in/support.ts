@@ -6,19 +6,13 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { exports } from "cloudflare:workers";
+import type { MintEndpointRequest, ProviderEndpoint } from "../../../src/client";
 import { expect } from "vitest";
 import { consumerUrlOf, XiaozhiConsumer } from "../../fixtures/xiaozhi-consumer";
 import { call } from "../../support/api";
 import { waitFor } from "../../support/wait";
 import { WebSocketServerSideTransport } from "../../support/websocket-transport";
 
-export interface MintedEndpoint {
-  url: string;
-  consumer_url: string;
-  token: string;
-  provider: string | null;
-  expires_at: string;
-}
 
 const opened: (() => Promise<unknown> | unknown)[] = [];
 
@@ -33,10 +27,10 @@ export async function closePeers(): Promise<void> {
 }
 
 /** `POST /api/v1/mcp/agents/{agentId}/endpoint` with the service token. */
-export async function mintEndpoint(agentId: string, body: Record<string, unknown> = {}): Promise<MintedEndpoint> {
+export async function mintEndpoint(agentId: string, body: MintEndpointRequest = {}): Promise<ProviderEndpoint> {
   const response = await call(`/api/v1/mcp/agents/${encodeURIComponent(agentId)}/endpoint`, { body });
   expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return response.body.endpoint as MintedEndpoint;
+  return response.body.endpoint as ProviderEndpoint;
 }
 
 /** A WebSocket to `url` through the Worker, not yet accepted; throws with the answer when there is no upgrade. */

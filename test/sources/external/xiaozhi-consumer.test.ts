@@ -3,25 +3,20 @@
  * external MCP servers are offered next to the agent's providers, and their results reach the consumer as the
  * upstream gave them.
  */
-import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { consumerUrlOf, XiaozhiConsumer } from "../../fixtures/xiaozhi-consumer";
-import { call, newSessionId } from "../../support/api";
-import { closePeers, consumer as dialConsumer, mintEndpoint, rawProvider, waitForProviders } from "../dial-in/support";
+import { newSessionId } from "../../support/api";
+import { closePeers, consumer, mintEndpoint, rawProvider, waitForProviders } from "../dial-in/support";
 
 afterEach(closePeers);
 
-async function consumer(agent: string): Promise<XiaozhiConsumer> {
-  const minted = await call(`/api/v1/mcp/agents/${agent}/endpoint`, { body: {} });
-  expect(minted.status).toBe(200);
-  const response = await exports.default.fetch(new Request(consumerUrlOf(minted.body.endpoint.url)!.replace(/^ws/, "http"), { headers: { upgrade: "websocket" } }));
-  response.webSocket!.accept();
-  return new XiaozhiConsumer(response.webSocket!, 10_000);
+/** A consumer of a fresh URL of `agent`. */
+async function consumerOf(agent: string) {
+  return consumer((await mintEndpoint(agent)).url, 10_000);
 }
 
 describe("xiaozhi consumer with external servers exposed", () => {
   it("lists the external tools and calls them, results as the upstream gave them", async () => {
-    const client = await consumer(newSessionId("agent"));
+    const client = await consumerOf(newSessionId("agent"));
     await client.handshake();
     expect([...client.tools.keys()]).toEqual(expect.arrayContaining(["mcp_alpha_search", "mcp_b_search", "mcp_weather"]));
     const weather = await client.call("mcp_weather", { city: "Hangzhou" });
@@ -36,7 +31,7 @@ describe("xiaozhi consumer with external servers exposed", () => {
     const { url } = await mintEndpoint(agent, { provider: "home" });
     await rawProvider(url, [{ name: "lights" }], (name, args) => ({ content: [{ type: "text", text: `${name} ${JSON.stringify(args)}` }] }));
     await waitForProviders(agent, 1);
-    const client = await dialConsumer(url, 10_000);
+    const client = await consumer(url, 10_000);
     await client.handshake();
     const names = [...client.tools.keys()];
     expect(names[0]).toBe("home__lights");
