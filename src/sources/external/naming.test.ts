@@ -83,7 +83,7 @@ describe("assignNames", () => {
 });
 
 describe("external names (properties)", () => {
-  const tool = fc.oneof(fc.constantFrom("search", "get.time", "get_time", "查天气", "a__b", "_x", "x_", "x".repeat(70)), fc.string({ unit: "grapheme", minLength: 1, maxLength: 10 }));
+  const tool = fc.oneof(fc.constantFrom("search", "get.time", "get_time", "查天气", "a__b", "_x", "x_", " ", "_", "x".repeat(70)), fc.string({ unit: "grapheme", minLength: 1, maxLength: 10 }));
   const server = fc.record({ server: fc.constantFrom("alpha", "beta", "gamma"), prefix: fc.constantFrom("a", "b", "b_", "alpha", "search"), tools: fc.uniqueArray(tool, { maxLength: 6 }) });
   const servers = fc.uniqueArray(server, { selector: (input) => input.server, maxLength: 3 });
 
@@ -93,7 +93,8 @@ describe("external names (properties)", () => {
         const { tools, assignment } = nameExternalTools(undefined, inputs, DEFAULT_NAMING);
         expect(new Set(tools.map((t) => t.name)).size).toBe(tools.length);
         for (const named of tools) {
-          expect(named.name).toMatch(/^mcp_[A-Za-z0-9_-]{1,60}$/);
+          // A tool named only of punctuation (" ") is `mcp_` itself: safe, and unique like any other name.
+          expect(named.name).toMatch(/^mcp_[A-Za-z0-9_-]{0,60}$/);
           expect(named.name).not.toMatch(/__/);
           expect(assignment.byName.get(named.name)).toBe(`${named.server}\u0000${named.tool}`);
         }
