@@ -94,6 +94,8 @@ export default defineConfig({
               "  switch_agent: { enabled: false }",
               "  change_role: { roles: [] }",
               "  change_voice: { voices: [{ name: Nova }] }",
+              // xiaozhi-esp32-server's naming (CJK kept), for the sources' naming under this switch.
+              "naming: { keep_cjk: true }",
             ].join("\n"),
           },
           // Per-agent limits low enough for a test to cross (wrangler.toml's are generous).
