@@ -12,8 +12,8 @@ import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_ME
 import { createParser } from "eventsource-parser";
 import { z } from "zod";
 import { VERSION } from "../../version";
-import { readCallResult, type RawCallResult } from "./result-mapping";
-import { failure, type Outcome, type UpstreamRoute, type UpstreamTarget, type UpstreamTool } from "./upstream-model";
+import { readCallResult, type CallUpstream } from "./result-mapping";
+import { failure, type UpstreamTool } from "./upstream-model";
 
 /** The JSON-RPC error that says "not this protocol version": the route is stale, as after a restart. */
 const UNSUPPORTED_PROTOCOL_VERSION = -32022;
@@ -41,14 +41,7 @@ export function needsSdkCall(tool: UpstreamTool): boolean {
   return needs;
 }
 
-export async function postToolCall(
-  target: UpstreamTarget,
-  route: UpstreamRoute,
-  tool: UpstreamTool,
-  args: Record<string, unknown>,
-  timeoutMs: number,
-  maxDepth?: number,
-): Promise<Outcome<RawCallResult>> {
+export const postToolCall: CallUpstream = async (target, route, tool, args, timeoutMs, maxDepth) => {
   const what = `tools/call ${tool.name} on ${target.name}`;
   const headers = new Headers(target.headers);
   headers.set("content-type", "application/json");
@@ -92,7 +85,7 @@ export async function postToolCall(
     return failure("protocol", `${what}: the tool asked for input (${answer.result.resultType}), which this service cannot give`);
   }
   return readCallResult(answer.result, target.name, maxDepth);
-}
+};
 
 /** The answer to our request: the JSON body, or the first SSE message that answers it (the stream is then let go). */
 async function readAnswer(response: Response): Promise<RpcAnswer | undefined> {

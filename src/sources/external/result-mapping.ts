@@ -12,7 +12,7 @@ import { reqLlm, toolError } from "../../core/actions";
 import type { ContentItem, ToolResult } from "../../core/schemas";
 import { exceedsValueDepth } from "../../core/json-depth";
 import { describeForLlm } from "../../tools/tool-content";
-import { failure, type Outcome } from "./upstream-model";
+import { failure, type Outcome, type UpstreamRoute, type UpstreamTarget, type UpstreamTool } from "./upstream-model";
 
 /** What crosses the Durable Object RPC boundary: the upstream result, already validated by the MCP SDK. */
 export const RawCallResult = z.object({
@@ -21,6 +21,19 @@ export const RawCallResult = z.object({
   isError: z.boolean().optional(),
 });
 export type RawCallResult = z.infer<typeof RawCallResult>;
+
+/**
+ * One `tools/call` on the wire, as both paths make it: a direct POST (direct-post.ts) or, for tools whose
+ * arguments must be mirrored into headers, the SDK client (upstream-client.ts).
+ */
+export type CallUpstream = (
+  target: UpstreamTarget,
+  route: UpstreamRoute,
+  tool: UpstreamTool,
+  args: Record<string, unknown>,
+  timeoutMs: number,
+  maxDepth?: number,
+) => Promise<Outcome<RawCallResult>>;
 
 /** `limits.max_json_depth`'s default, for callers that do not say. */
 export const DEFAULT_MAX_RESULT_DEPTH = 64;

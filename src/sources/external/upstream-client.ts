@@ -28,7 +28,7 @@ import {
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { z } from "zod";
 import { VERSION } from "../../version";
-import { readCallResult, type RawCallResult } from "./result-mapping";
+import { readCallResult, type CallUpstream, type RawCallResult } from "./result-mapping";
 import { boundedFetch, connectionPolicy, directPolicy, type FetchState } from "./upstream-fetch";
 import { failure, UpstreamTool, type ListedTools, type Outcome, type ProtocolInfo, type UpstreamRoute, type UpstreamTarget } from "./upstream-model";
 
@@ -260,14 +260,7 @@ export class UpstreamConnection {
  * hand-written POST (docs/design/external-servers.md). Small next to a request's few ms, and it keeps the
  * SDK's handling of both eras, SSE replies, output schemas and errors: no hand-written protocol here.
  */
-export async function callDirect(
-  target: UpstreamTarget,
-  route: UpstreamRoute,
-  tool: UpstreamTool,
-  args: Record<string, unknown>,
-  timeoutMs: number,
-  maxDepth?: number,
-): Promise<Outcome<RawCallResult>> {
+export const callDirect: CallUpstream = async (target, route, tool, args, timeoutMs, maxDepth) => {
   const what = `tools/call ${tool.name} on ${target.name}`;
   const state: FetchState = { sessionExpired: false };
   const transport = new StreamableHTTPClientTransport(new URL(target.url), {
@@ -308,7 +301,7 @@ export async function callDirect(
   } finally {
     await client.close().catch(() => undefined);
   }
-}
+};
 
 
 /**
