@@ -5,7 +5,8 @@
  *
  * What must hold: a call fails as soon as its upstream is known gone (not at its timeout); every call ends
  * within its `timeout_ms`, connection set-up included; a retry of an unhealthy upstream never runs on another
- * request's path; the server is used again once it is back.
+ * request's path; the server is used again once it is back. The same on the shared `/mcp` endpoint, where the
+ * Worker itself calls the upstream (no session object on the path).
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -30,6 +31,26 @@ async function execute(sessionId: string, tool: string, args: Record<string, unk
   const started = Date.now();
   const response = await call(`/api/v1/mcp/tools/${tool}/execute`, { body: { session_id: sessionId, arguments: args } });
   return { ...response, elapsed: Date.now() - started };
+}
+
+/** A 2026-07-28 `tools/call` on the shared `/mcp` endpoint: the JSON-RPC answer and how long it took. */
+async function sharedCall(tool: string, args: Record<string, unknown>) {
+  const envelope = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: "faults", version: "1" }, "io.modelcontextprotocol/clientCapabilities": {} };
+  const headers = { accept: "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": tool };
+  const started = Date.now();
+  const response = await call("/mcp", { body: { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: tool, arguments: args, _meta: envelope } }, headers });
+  return { ...response, elapsed: Date.now() - started };
+}
+
+/** Calls `tool` on `/mcp` until it succeeds (the Worker's copy of the server's health lets it through again). */
+async function eventuallyCallableShared(tool: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await sharedCall(tool, { marker: "back" });
+    if (result.body?.result && result.body.result.isError !== true) return result;
+    if (Date.now() > deadline) throw new Error(`${tool} never came back on /mcp: ${result.status} ${JSON.stringify(result.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 async function names(sessionId: string): Promise<string[]> {
@@ -135,5 +156,46 @@ describe.each([
       await control(server, "signal?signal=SIGCONT");
     }
     await eventuallyCallable(echo);
+  });
+});
+
+describe("the shared /mcp endpoint, where the Worker calls the upstream itself", () => {
+  const slow = "mcp_victim_modern_slow";
+  const echo = "mcp_victim_modern_echo";
+
+  it("fails a call in flight at once when the upstream is killed (SIGKILL), with data.app_code, then serves again", async () => {
+    await eventuallyCallableShared(echo);
+    const pending = sharedCall(slow, { ms: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 600)); // the call is now running upstream
+    await control("victim_modern", "signal?signal=SIGKILL");
+    const result = await pending;
+    expect(result.body.error, JSON.stringify(result.body)).toBeDefined();
+    expect(result.body.error.data.app_code).toBe("upstream_error");
+    expect(result.body.error.message).toMatch(/lost|closed|unreachable|disconnected/i);
+    expect(result.elapsed, "not at its timeout").toBeLessThan(TIMEOUT_MS);
+
+    // Down: the next call fails with a clear error, without waiting.
+    const down = await sharedCall(echo, {});
+    expect(down.body.error.data.app_code).toBe("upstream_error");
+    expect(down.elapsed).toBeLessThan(TIMEOUT_MS);
+
+    await control("victim_modern", "respawn");
+    const back = await eventuallyCallableShared(echo);
+    expect(back.body.result.structuredContent).toMatchObject({ success: true, result: '{"marker":"back"}' });
+  });
+
+  it("ends a call to a frozen upstream (SIGSTOP) within its timeout_ms, and recovers when it thaws", async () => {
+    await eventuallyCallableShared(echo);
+    await control("victim_modern", "signal?signal=SIGSTOP");
+    try {
+      for (let i = 0; i < 2; i += 1) {
+        const frozen = await sharedCall(echo, { x: i });
+        expect(["timeout", "upstream_error"], JSON.stringify(frozen.body)).toContain(frozen.body.error?.data?.app_code);
+        expect(frozen.elapsed, `call ${i}: its whole duration`).toBeLessThanOrEqual(TIMEOUT_MS + 500);
+      }
+    } finally {
+      await control("victim_modern", "signal?signal=SIGCONT");
+    }
+    await eventuallyCallableShared(echo);
   });
 });
