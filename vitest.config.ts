@@ -96,6 +96,8 @@ export default defineConfig({
               "  change_voice: { voices: [{ name: Nova }] }",
               // xiaozhi-esp32-server's naming (CJK kept), for the sources' naming under this switch.
               "naming: { keep_cjk: true }",
+              // Few notification streams per object, so a test can cross the cap.
+              "mcp: { max_streams: 3 }",
             ].join("\n"),
           },
           // Per-agent limits low enough for a test to cross (wrangler.toml's are generous).

@@ -29,9 +29,10 @@ import {
   type McpHttpHandler,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { appError, isErrorCode, jsonRpcErrorOf, unwrap, type AppError, type ErrorCode, type Result } from "../core/errors";
+import { appError, isErrorCode, JSONRPC_CODE, jsonRpcErrorOf, toAppError, unwrap, type AppError, type ErrorCode, type Result } from "../core/errors";
 import type { ToolList, ToolResult } from "../core/schemas";
 import type { ToolArgs } from "../tools/tool-source";
+import { log } from "../observability/log";
 import { NotificationStreams } from "./notification-streams";
 import { answerPlainCall, plainToolCall } from "./plain-tool-call";
 
@@ -57,14 +58,35 @@ export interface McpEndpointOptions {
 }
 
 /**
- * `tools/call` params, checked here before the SDK sees them: its own check answers a wrong type with a
- * multi-line schema dump and no `app_code`; this answers one line (-32602, `invalid_request`).
+ * `tools/call` and `tools/list` params, checked here before the SDK sees them: its own check answers a wrong
+ * type with a multi-line schema dump as an internal error (-32603) and no `app_code`; this answers one line
+ * (-32602, `invalid_request`).
  */
-const CallParams = z.looseObject({
-  name: z.string({ error: "params.name must be a string" }).min(1, "params.name must not be empty"),
-  arguments: z.record(z.string(), z.json(), { error: "params.arguments must be an object" }).optional(),
+const PARAMS_BY_METHOD = {
+  "tools/call": z.looseObject({
+    name: z.string({ error: "params.name must be a string" }).min(1, "params.name must not be empty"),
+    arguments: z.record(z.string(), z.json(), { error: "params.arguments must be an object" }).optional(),
+  }),
+  "tools/list": z.looseObject({ cursor: z.string({ error: "params.cursor must be a string" }).optional() }),
+};
+const CheckedMessage = z.looseObject({
+  jsonrpc: z.literal("2.0"),
+  id: z.union([z.string(), z.number()]),
+  method: z.enum(["tools/call", "tools/list"]),
+  params: z.unknown().optional(),
 });
-const CallMessage = z.looseObject({ jsonrpc: z.literal("2.0"), id: z.union([z.string(), z.number()]), method: z.literal("tools/call"), params: z.unknown() });
+
+/** The issues of a zod error, as the SDK puts them in a message. */
+const SchemaIssues = z.array(z.looseObject({ path: z.array(z.union([z.string(), z.number()])).default([]), message: z.string() })).min(1);
+
+/** The service code of a JSON-RPC error the SDK answers with HTTP 200 (its handlers' refusals), by JSON-RPC code. */
+const RPC_CODES: Record<number, ErrorCode> = {
+  [-32700]: "invalid_request",
+  [-32600]: "invalid_request",
+  [-32601]: "route_not_found",
+  [-32602]: "invalid_request",
+  [-32603]: "internal",
+};
 
 /** HTTP statuses the SDK answers on its own (header ladder, media type, method), and the service code each means. */
 const STATUS_CODES: Record<number, ErrorCode> = {
@@ -79,8 +101,14 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 
 /** Whether `request` opens a notification stream (a 2025 GET, or a 2026 `subscriptions/listen`). */
 export function opensStream(request: Request): boolean {
-  if (request.method === "GET") return true;
-  // Modern requests name their method in a header, so the stream can be routed without reading the body.
+  return request.method === "GET" || isListen(request);
+}
+
+/**
+ * A 2026-07-28 `subscriptions/listen`. Modern requests name their method in a header (which the SDK holds to the
+ * body's), so it is known without reading the body.
+ */
+function isListen(request: Request): boolean {
   return request.method === "POST" && request.headers.get("mcp-method") === "subscriptions/listen";
 }
 
@@ -89,8 +117,10 @@ export class McpEndpoint {
   /** The catalogue of each request in flight, found again by the SDK's per-request factory. */
   readonly #cores = new WeakMap<AuthInfo, McpEndpointCore>();
   readonly #streams: NotificationStreams;
-  /** The SDK's in-isolate bus: `subscriptions/listen` streams subscribe to it. */
+  /** The SDK's in-isolate bus: each open `subscriptions/listen` stream is one listener on it. */
   readonly #bus = new InMemoryServerEventBus();
+  /** `subscriptions/listen` requests handed to the SDK whose stream is not open yet. */
+  #listensStarting = 0;
 
   constructor(private readonly options: McpEndpointOptions) {
     this.#streams = new NotificationStreams(options.keepAliveMs, options.maxStreams);
@@ -108,18 +138,42 @@ export class McpEndpoint {
    * depth), so it is not parsed twice.
    */
   async serve(request: Request, core: McpEndpointCore, parsedBody?: unknown): Promise<Response> {
-    if (request.method === "GET") {
-      return this.#streams.open() ?? rpcError(429, appError("rate_limited", `This endpoint already holds ${this.options.maxStreams} notification streams`));
-    }
+    if (request.method === "GET") return this.#streams.open() ?? this.#tooManyStreams();
     if (request.method !== "POST") return rpcError(405, appError("route_not_found", "Method not allowed: this endpoint keeps no MCP sessions to close"));
-    const refused = refuseMalformedCall(parsedBody);
+    if (isListen(request)) return this.#listen(request, core, parsedBody);
+    const refused = refuseMalformedParams(parsedBody);
     if (refused) return refused;
     const plain = this.options.plainCalls === false ? undefined : plainToolCall(request, parsedBody);
     if (plain) return answerPlainCall(plain, () => call(core, plain.name, plain.args as ToolArgs), this.options.serverInfo);
     if (await isLegacyRequest(request, parsedBody)) return withAppCode(await this.#serveLegacy(request, core, parsedBody));
+    return this.#serveModern(request, core, parsedBody);
+  }
+
+  /** One 2026-07-28 exchange, through the SDK's handler. */
+  async #serveModern(request: Request, core: McpEndpointCore, parsedBody: unknown): Promise<Response> {
     const authInfo: AuthInfo = { token: "", clientId: "xiaozhi-mcp-service", scopes: [] };
     this.#cores.set(authInfo, core);
     return withAppCode(await this.#handler.fetch(request, parsedBody === undefined ? { authInfo } : { authInfo, parsedBody }));
+  }
+
+  /**
+   * A `subscriptions/listen` under `maxStreams`, counted here: the SDK's own limit answers an internal error
+   * (-32603) with HTTP 200 and no `app_code`, where a client needs to hear "too many" (`rate_limited`, 429), as a
+   * GET stream over the limit does. Requests still on their way to their stream count too, so concurrent ones
+   * cannot overshoot into the SDK's limit.
+   */
+  async #listen(request: Request, core: McpEndpointCore, parsedBody: unknown): Promise<Response> {
+    if (this.#bus.listenerCount + this.#listensStarting >= this.options.maxStreams) return this.#tooManyStreams();
+    this.#listensStarting += 1;
+    try {
+      return await this.#serveModern(request, core, parsedBody);
+    } finally {
+      this.#listensStarting -= 1;
+    }
+  }
+
+  #tooManyStreams(): Response {
+    return rpcError(429, appError("rate_limited", `This endpoint already holds ${this.options.maxStreams} notification streams; close one first`));
   }
 
   /** One 2025-era exchange: a server and a stateless transport for this request, the answer as JSON. */
@@ -177,7 +231,14 @@ export class McpEndpoint {
  * failures (no device, timeout) are JSON-RPC errors with `data.app_code`.
  */
 async function call(core: McpEndpointCore, name: string, args: ToolArgs): Promise<CallToolResult> {
-  const result = await core.execute(name, args);
+  let result: Result<ToolResult>;
+  try {
+    result = await core.execute(name, args);
+  } catch (thrown) {
+    // A bug behind the core: the client hears `internal`, not what was thrown (it may carry internals); the log does.
+    log("error", "mcp.tool_failed", { tool: name, message: String(thrown) });
+    throw rpcFailure(toAppError(thrown));
+  }
   if (result.ok) return toCallToolResult(result.value);
   if (result.error.code === "invalid_request") {
     return { content: [{ type: "text", text: result.error.message }], structuredContent: { success: false, action: "error", result: result.error.message }, isError: true };
@@ -205,39 +266,74 @@ function rpcFailure(error: AppError): ProtocolError {
   return new ProtocolError(code, message, data);
 }
 
-/** A `tools/call` whose params cannot be a call: one line, -32602, `app_code`; undefined for anything else. */
-function refuseMalformedCall(body: unknown): Response | undefined {
-  const message = CallMessage.safeParse(body);
+/**
+ * A `tools/call` or `tools/list` whose params cannot be one: one line, -32602, `app_code`; undefined for anything
+ * else (a list may come without params).
+ */
+function refuseMalformedParams(body: unknown): Response | undefined {
+  const message = CheckedMessage.safeParse(body);
   if (!message.success) return undefined;
-  const { id, params } = message.data;
+  const { id, method, params } = message.data;
+  if (params === undefined) {
+    // JSON-RPC lets params be left out; a list needs none, a call does.
+    return method === "tools/list" ? undefined : rpcError(200, appError("invalid_request", "Invalid tools/call params: params (name, arguments) are required"), id);
+  }
   if (typeof params !== "object" || params === null || Array.isArray(params)) {
     // Not even a JSON-RPC request: what the transport answers to an invalid message.
-    return rpcError(400, appError("invalid_request", "Invalid tools/call params: params must be an object"), id);
+    return rpcError(400, appError("invalid_request", `Invalid ${method} params: params must be an object`), id);
   }
-  const parsed = CallParams.safeParse(params);
+  const parsed = PARAMS_BY_METHOD[method].safeParse(params);
   if (parsed.success) return undefined;
-  return rpcError(200, appError("invalid_request", `Invalid tools/call params: ${parsed.error.issues[0]?.message ?? "invalid"}`), id);
+  return rpcError(200, appError("invalid_request", `Invalid ${method} params: ${parsed.error.issues[0]?.message ?? "invalid"}`), id);
 }
 
 function rpcError(status: number, error: AppError, id: string | number | null = null): Response {
   return Response.json({ jsonrpc: "2.0", id, error: jsonRpcErrorOf(error) }, { status });
 }
 
-/** Adds `data.app_code` to the JSON-RPC errors the SDK answers on its own (406, 415, header ladder, …). */
+/**
+ * Adds `data.app_code` to the JSON-RPC errors the SDK answers on its own: the transport's (406, 415, header
+ * ladder, …, by HTTP status) and its handlers' (an unknown method in a 2025 exchange, a listen's filter: HTTP 200,
+ * by JSON-RPC code). A request its schemas refused comes as an internal error whose message is the multi-line
+ * schema dump: it becomes what it is, invalid params (-32602, `invalid_request`), in one line. Answers that are
+ * not errors pass unchanged.
+ */
 async function withAppCode(response: Response): Promise<Response> {
-  if (response.status < 400 || !response.headers.get("content-type")?.includes("application/json")) return response;
+  if (!response.headers.get("content-type")?.includes("application/json")) return response;
   const text = await response.text();
-  const headers = new Headers(response.headers);
-  headers.delete("content-length");
-  let body: { error?: { data?: { app_code?: unknown } } } | null = null;
+  // Most answers are results (a tools/list can be large): parsed only when one could be an error.
+  let body: { error?: { code?: number; message?: unknown; data?: { app_code?: unknown } } } | null = null;
   try {
-    body = JSON.parse(text);
+    if (text.includes('"error"')) body = JSON.parse(text);
   } catch {
     // not JSON after all: passed on as it is
   }
-  if (body?.error && !isErrorCode(body.error.data?.app_code)) {
-    body.error.data = { ...body.error.data, app_code: STATUS_CODES[response.status] ?? "invalid_request" };
-    return new Response(JSON.stringify(body), { status: response.status, headers });
+  const error = body?.error;
+  if (!error || isErrorCode(error.data?.app_code)) return new Response(text, response);
+  const refusal = typeof error.message === "string" ? schemaRefusal(error.message) : undefined;
+  if (refusal) {
+    error.code = JSONRPC_CODE.invalid_request;
+    error.message = refusal;
   }
-  return new Response(text, { status: response.status, headers });
+  const byStatus = response.status >= 400 ? STATUS_CODES[response.status] : undefined;
+  error.data = { ...error.data, app_code: refusal ? "invalid_request" : (byStatus ?? RPC_CODES[error.code ?? 0] ?? "invalid_request") };
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  return new Response(JSON.stringify(body), { status: response.status, headers });
+}
+
+/** The SDK's message for a request its schemas refused (`[prefix: ]<issues as JSON>`), as one line; else undefined. */
+function schemaRefusal(message: string): string | undefined {
+  const start = message.indexOf("[");
+  if (start < 0 || !message.includes("\n")) return undefined;
+  let issues: unknown;
+  try {
+    issues = JSON.parse(message.slice(start));
+  } catch {
+    return undefined;
+  }
+  const first = SchemaIssues.safeParse(issues).data?.[0];
+  if (!first) return undefined;
+  const field = first.path.length > 0 ? `${first.path.join(".")}: ` : "";
+  return `${message.slice(0, start).replace(/:\s*$/, "") || "Invalid request"}: ${field}${first.message}`;
 }

@@ -139,6 +139,14 @@ describe("plain tools/call: answered directly, exactly as the SDK answers it", (
     }
   });
 
+  it("answers a tool source that throws as internal, in both eras, without what it threw", async () => {
+    for (const era of ["modern", "legacy"] as const) {
+      const shape: Shape = { era, name: "boom", nameValue: null, id: 4, args: {}, accept: null, contentType: null, version: null, mcpMethod: null, mcpName: null, sessionHeader: false, extraBody: null, extraParams: null, meta: null };
+      const { body } = await answer(direct, shape);
+      expect(body).toEqual({ jsonrpc: "2.0", id: 4, error: { code: -32603, message: "Internal error", data: { app_code: "internal" } } });
+    }
+  });
+
   it("leaves every other method, and a call that asks for progress, to the SDK", () => {
     const headers = { accept: "application/json, text/event-stream", "content-type": "application/json", "mcp-protocol-version": "2025-11-25" };
     const post = (body: unknown) => new Request("http://localhost/mcp", { method: "POST", headers, body: JSON.stringify(body) });
