@@ -9,7 +9,7 @@ export const TEST_TOKEN = "test-token-1";
 
 const testConfig = {
   sessions: { idle_ttl_seconds: 60 },
-  limits: { max_body_bytes: 64 * 1024, max_frame_bytes: 64 * 1024 },
+  limits: { max_body_bytes: 64 * 1024, max_frame_bytes: 64 * 1024, max_answer_bytes: 64 * 1024 },
   device: { call_timeout_ms: 1500, list_timeout_ms: 1500 },
   providers: { call_timeout_ms: 1500, list_timeout_ms: 1500, ping_after_ms: 1000, ping_timeout_ms: 300 },
   xiaozhi_endpoint: { page_size: 50, max_calls_in_flight: 4 },

@@ -15,7 +15,7 @@ describe("loadConfig", () => {
     if (!result.ok) return;
     expect(result.value.timezone).toBe("Asia/Shanghai");
     expect(result.value.sessions.idle_ttl_seconds).toBe(1800);
-    expect(result.value.limits).toEqual({ max_body_bytes: 1048576, max_frame_bytes: 1048576, max_json_depth: 64 });
+    expect(result.value.limits).toEqual({ max_body_bytes: 1048576, max_frame_bytes: 1048576, max_json_depth: 64, max_answer_bytes: 8 * 1024 * 1024 });
     expect(result.value.device.call_timeout_ms).toBe(30000);
     expect(result.value.local_tools.time.enabled).toBe(true);
   });

@@ -43,6 +43,11 @@ export const ServiceConfig = z.object({
        * checked before anything recursive runs on it.
        */
       max_json_depth: int(8, 1024, 64),
+      /**
+       * Largest answer an external MCP server may send to one request (a tool result, its tool list): read no
+       * further, so no upstream can fill an isolate's memory.
+       */
+      max_answer_bytes: int(64 * 1024, 64 * 1024 * 1024, 8 * 1024 * 1024),
     })
     .prefault({}),
   device: z

@@ -16,7 +16,7 @@ import { withDeadline } from "../../core/deadline";
 import { fail, ok, type Result } from "../../core/errors";
 import { callFailed, coolingDown } from "./call-outcome";
 import type { Health } from "./health";
-import type { RawCallResult } from "./result-mapping";
+import type { AnswerLimits, RawCallResult } from "./result-mapping";
 import type { ExternalServer } from "./server-config";
 import { needsSdkCall, postToolCall } from "./direct-post";
 import { callDirect } from "./upstream-client";
@@ -33,8 +33,8 @@ export interface DirectCallDeps {
   upstream: () => Promise<UpstreamRpc>;
   ref: UpstreamRef;
   now: () => number;
-  /** How deep the upstream's answer may nest (`limits.max_json_depth`); deeper is a protocol failure. */
-  maxJsonDepth?: number | undefined;
+  /** How deep and long the upstream's answer may be (`limits`); beyond is a protocol failure. */
+  limits?: AnswerLimits | undefined;
 }
 
 export interface DirectCallOutcome {
@@ -58,7 +58,7 @@ export async function callDirectly(server: ExternalServer, tool: UpstreamTool, a
 
   let route = known.route;
   let renewed: UpstreamRoute | undefined;
-  let outcome = await callOnce(server, route, tool, args, remaining(), deps.maxJsonDepth);
+  let outcome = await callOnce(server, route, tool, args, remaining(), deps.limits);
   if (!outcome.ok && outcome.failure.kind === "session_expired" && remaining() > 0) {
     const next = await rpc(deps, "renew", remaining(), (upstream) => upstream.renew({ ...deps.ref, stale: routeKey(route), budget_ms: Math.max(0, Math.floor(remaining())) }));
     // A failed renewal was judged by the object itself (it could not connect).
@@ -66,7 +66,7 @@ export async function callDirectly(server: ExternalServer, tool: UpstreamTool, a
     route = renewed = next.value;
     outcome =
       remaining() > 0
-        ? await callOnce(server, route, tool, args, remaining(), deps.maxJsonDepth)
+        ? await callOnce(server, route, tool, args, remaining(), deps.limits)
         : { ok: false, failure: { kind: "timeout", message: `renewing the session took the whole ${server.timeout_ms} ms` } };
   }
 
@@ -80,8 +80,8 @@ export async function callDirectly(server: ExternalServer, tool: UpstreamTool, a
 }
 
 /** One POST on the wire; through the SDK client only when the tool's arguments must be mirrored into headers. */
-function callOnce(server: ExternalServer, route: UpstreamRoute, tool: UpstreamTool, args: Record<string, unknown>, timeoutMs: number, maxJsonDepth: number | undefined) {
-  return needsSdkCall(tool) ? callDirect(server, route, tool, args, timeoutMs, maxJsonDepth) : postToolCall(server, route, tool, args, timeoutMs, maxJsonDepth);
+function callOnce(server: ExternalServer, route: UpstreamRoute, tool: UpstreamTool, args: Record<string, unknown>, timeoutMs: number, limits: AnswerLimits | undefined) {
+  return needsSdkCall(tool) ? callDirect(server, route, tool, args, timeoutMs, limits) : postToolCall(server, route, tool, args, timeoutMs, limits);
 }
 
 function reportOf(failure: UpstreamFailure): ReportRequest["outcome"] {

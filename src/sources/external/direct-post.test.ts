@@ -116,6 +116,36 @@ describe("postToolCall", () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it("reads no more than limits.max_answer_bytes of an answer: declared, chunked JSON, or an SSE stream that never ends", async () => {
+    const limits = { maxDepth: 64, maxBytes: 64 * 1024 };
+    const big = "x".repeat(100 * 1024);
+    const oversized = { ok: false, failure: { kind: "protocol", message: expect.stringMatching(/limits\.max_answer_bytes/) } };
+    script = ({ body }, res) => json(res, 200, result(body.id, big)); // with a content-length
+    expect(await postToolCall(target(), modern, tool(), {}, 1_000, limits)).toMatchObject(oversized);
+    script = ({ body }, res) => {
+      res.writeHead(200, { "content-type": "application/json" }); // chunked: no length declared
+      const text = JSON.stringify(result(body.id, big));
+      res.write(text.slice(0, 1000));
+      res.end(text.slice(1000));
+    };
+    expect(await postToolCall(target(), modern, tool(), {}, 1_000, limits)).toMatchObject(oversized);
+    let flood: ReturnType<typeof setInterval> | undefined;
+    script = (_, res) => {
+      sse(res, [], false);
+      // Notifications without end, never the answer: the read stops at the limit, not at the deadline.
+      const note = `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { data: "y".repeat(4096) } })}\n\n`;
+      flood = setInterval(() => res.write(note.repeat(4)), 1);
+      res.on("close", () => clearInterval(flood));
+    };
+    const started = Date.now();
+    expect(await postToolCall(target(), legacy, tool(), {}, 10_000, limits)).toMatchObject(oversized);
+    expect(Date.now() - started, "not the 10 s deadline").toBeLessThan(5_000);
+    clearInterval(flood);
+    // Within the limit, the same answers pass.
+    script = ({ body }, res) => json(res, 200, result(body.id, "x".repeat(1024)));
+    expect(await postToolCall(target(), modern, tool(), {}, 1_000, limits)).toMatchObject({ ok: true });
+  });
+
   it("fails at once against a port nobody listens on", async () => {
     const closed = { ...target(), url: "http://127.0.0.1:9/mcp" };
     expect(await postToolCall(closed, modern, tool(), {}, 1_000)).toMatchObject({ ok: false, failure: { kind: "unreachable" } });

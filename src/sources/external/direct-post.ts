@@ -12,8 +12,8 @@ import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_ME
 import { createParser } from "eventsource-parser";
 import { z } from "zod";
 import { VERSION } from "../../version";
-import { readCallResult, type CallUpstream } from "./result-mapping";
-import { failure, type UpstreamTool } from "./upstream-model";
+import { DEFAULT_ANSWER_LIMITS, readCallResult, type CallUpstream } from "./result-mapping";
+import { failure, OversizedAnswer, type UpstreamTool } from "./upstream-model";
 
 /** The JSON-RPC error that says "not this protocol version": the route is stale, as after a restart. */
 const UNSUPPORTED_PROTOCOL_VERSION = -32022;
@@ -41,7 +41,7 @@ export function needsSdkCall(tool: UpstreamTool): boolean {
   return needs;
 }
 
-export const postToolCall: CallUpstream = async (target, route, tool, args, timeoutMs, maxDepth) => {
+export const postToolCall: CallUpstream = async (target, route, tool, args, timeoutMs, limits = DEFAULT_ANSWER_LIMITS) => {
   const what = `tools/call ${tool.name} on ${target.name}`;
   const headers = new Headers(target.headers);
   headers.set("content-type", "application/json");
@@ -64,8 +64,9 @@ export const postToolCall: CallUpstream = async (target, route, tool, args, time
   }
   let answer: RpcAnswer | undefined;
   try {
-    answer = await readAnswer(response);
+    answer = await readAnswer(response, limits.maxBytes);
   } catch (error) {
+    if (error instanceof OversizedAnswer) return failure("protocol", `${what}: ${error.message}`);
     // The request was out and the answer broke off: the call may have run.
     return signal.aborted ? failure("timeout", `${what} took longer than ${timeoutMs} ms`) : failure("lost", `${what}: connection to ${target.name} lost: ${messageOf(error)}`);
   }
@@ -84,14 +85,21 @@ export const postToolCall: CallUpstream = async (target, route, tool, args, time
     // Input the user would have to give (2026-07-28 MRTR): a voice turn cannot ask, so the call fails clearly.
     return failure("protocol", `${what}: the tool asked for input (${answer.result.resultType}), which this service cannot give`);
   }
-  return readCallResult(answer.result, target.name, maxDepth);
+  return readCallResult(answer.result, target.name, limits.maxDepth);
 };
 
-/** The answer to our request: the JSON body, or the first SSE message that answers it (the stream is then let go). */
-async function readAnswer(response: Response): Promise<RpcAnswer | undefined> {
+/**
+ * The answer to our request: the JSON body, or the first SSE message that answers it (the stream is then let
+ * go). Read no further than `maxBytes`, whatever the upstream declares or sends.
+ */
+async function readAnswer(response: Response, maxBytes: number): Promise<RpcAnswer | undefined> {
   const type = response.headers.get("content-type") ?? "";
+  if (Number(response.headers.get("content-length") ?? 0) > maxBytes) {
+    response.body?.cancel().catch(() => undefined);
+    throw new OversizedAnswer(maxBytes);
+  }
   if (!type.includes("text/event-stream")) {
-    const text = await response.text();
+    const text = await readText(response, maxBytes);
     if (text === "") return undefined;
     try {
       const parsed = RpcAnswer.safeParse(JSON.parse(text));
@@ -120,13 +128,36 @@ async function readAnswer(response: Response): Promise<RpcAnswer | undefined> {
   });
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
+  let read = 0;
   try {
     while (!answer) {
       const { value, done } = await reader.read();
       if (done) throw new Error("the stream ended before the answer");
+      read += value.byteLength;
+      if (read > maxBytes) throw new OversizedAnswer(maxBytes);
       parser.feed(decoder.decode(value, { stream: true }));
     }
     return answer;
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+}
+
+/** A whole body as text, at most `maxBytes` of it (a declared length is not trusted: chunked bodies have none). */
+async function readText(response: Response, maxBytes: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let read = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return text + decoder.decode();
+      read += value.byteLength;
+      if (read > maxBytes) throw new OversizedAnswer(maxBytes);
+      text += decoder.decode(value, { stream: true });
+    }
   } finally {
     reader.cancel().catch(() => undefined);
   }

@@ -19,7 +19,7 @@ import { callDirectly } from "./direct-calls";
 import { toolsVisible, type Health } from "./health";
 import { describeNamed, type NamingOptions, type StoredNames } from "../../tools/naming";
 import { nameExternalTools } from "./naming";
-import { toToolResult, type RawCallResult } from "./result-mapping";
+import { toToolResult, type AnswerLimits, type RawCallResult } from "./result-mapping";
 import { connectionDigest, isToolExposed, type ExternalServer } from "./server-config";
 import type { UpstreamRoute, UpstreamTool } from "./upstream-model";
 import type { CatalogueReply, UpstreamRpc } from "./upstream-rpc";
@@ -61,9 +61,9 @@ const RPC_SLACK_MS = 2_000;
  */
 const CALL_SLACK_MS = 500;
 
-/** How tools are named, and how deep an upstream's answer may nest (`limits.max_json_depth`). */
+/** How tools are named, and how deep and long an upstream's answer may be (`limits`). */
 export interface ExternalOptions extends NamingOptions {
-  maxJsonDepth?: number;
+  answerLimits?: AnswerLimits;
 }
 
 export class ExternalTools implements Source {
@@ -154,7 +154,7 @@ export class ExternalTools implements Source {
       upstream: () => this.directory(server),
       ref: { server: server.name, digest: await this.#digest(server), definition: server },
       now: this.now,
-      maxJsonDepth: this.options.maxJsonDepth,
+      limits: this.options.answerLimits,
     });
     // What the call learnt is kept for the next ones (the copy is replaced, never changed in place).
     if (called.route || called.health) {

@@ -12,6 +12,7 @@ import { ExternalTools, type KnownServer, type NameStore, type UpstreamDirectory
 import { parseServers, upstreamObjectName, connectionDigest, type ExternalServer } from "./server-config";
 import type { UpstreamRpc, UpstreamStatus } from "./upstream-rpc";
 import { toolsVisible } from "./health";
+import { answerLimitsOf } from "./result-mapping";
 
 /** What the API shows of one configured server (`/api/v1/mcp/servers`, `/readyz`). */
 export const ExternalServerState = z.object({
@@ -42,7 +43,7 @@ export type ExternalServerState = z.infer<typeof ExternalServerState>;
 export function externalTools(config: ServiceConfig, env: Env, names: NameStore): ExternalTools {
   const parsed = parseServers(config);
   logIssuesOnce(parsed.issues);
-  return new ExternalTools(parsed.servers, upstreamDirectory(env), names, { keepCjk: config.naming.keep_cjk, maxJsonDepth: config.limits.max_json_depth }, Date.now, knownCatalogues(config));
+  return new ExternalTools(parsed.servers, upstreamDirectory(env), names, { keepCjk: config.naming.keep_cjk, answerLimits: answerLimitsOf(config) }, Date.now, knownCatalogues(config));
 }
 
 /**

@@ -8,6 +8,7 @@
  * - `isError: true` → `action: "error"` with the joined text.
  */
 import { z } from "zod";
+import type { ServiceConfig } from "../../core/config";
 import { reqLlm, toolError } from "../../core/actions";
 import type { ContentItem, ToolResult } from "../../core/schemas";
 import { exceedsValueDepth } from "../../core/json-depth";
@@ -22,6 +23,21 @@ export const RawCallResult = z.object({
 });
 export type RawCallResult = z.infer<typeof RawCallResult>;
 
+/** What an upstream's answer may be at most: `limits.max_json_depth` deep, `limits.max_answer_bytes` long. */
+export interface AnswerLimits {
+  maxDepth: number;
+  maxBytes: number;
+}
+
+/** `limits.max_json_depth`'s default, for callers that do not say. */
+export const DEFAULT_MAX_RESULT_DEPTH = 64;
+/** The config's defaults, for callers that do not say. */
+export const DEFAULT_ANSWER_LIMITS: AnswerLimits = { maxDepth: DEFAULT_MAX_RESULT_DEPTH, maxBytes: 8 * 1024 * 1024 };
+
+export function answerLimitsOf(config: ServiceConfig): AnswerLimits {
+  return { maxDepth: config.limits.max_json_depth, maxBytes: config.limits.max_answer_bytes };
+}
+
 /**
  * One `tools/call` on the wire, as both paths make it: a direct POST (direct-post.ts) or, for tools whose
  * arguments must be mirrored into headers, the SDK client (upstream-client.ts).
@@ -32,11 +48,8 @@ export type CallUpstream = (
   tool: UpstreamTool,
   args: Record<string, unknown>,
   timeoutMs: number,
-  maxDepth?: number,
+  limits?: AnswerLimits,
 ) => Promise<Outcome<RawCallResult>>;
-
-/** `limits.max_json_depth`'s default, for callers that do not say. */
-export const DEFAULT_MAX_RESULT_DEPTH = 64;
 
 /**
  * An upstream's tools/call result as this service reads it, on every path (direct POST, SDK client, the upstream

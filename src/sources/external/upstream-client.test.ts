@@ -230,3 +230,27 @@ describe("failure kinds", () => {
     await client.close();
   });
 });
+
+describe("an answer longer than limits.max_answer_bytes", () => {
+  const huge: FixtureTool = { name: "huge", description: "100 KB of text", inputSchema: { type: "object" }, run: () => ({ content: [{ type: "text", text: "x".repeat(100 * 1024) }] }) };
+  const small: FixtureTool = { name: "small", description: "A few bytes", inputSchema: { type: "object" }, run: () => ({ content: [{ type: "text", text: "ok" }] }) };
+  const limits = { maxDepth: 64, maxBytes: 64 * 1024 };
+
+  it.each(["streamable", "modern"])("fails as protocol (the server is alive) on a connection and on a direct call, over %s", async (which) => {
+    const server = which === "modern" ? await startModernServer({ name: "huge-modern", port: await freePort(), tools: [huge, small] }) : await startTestServer({ name: "huge", transport: "streamable-http", tools: [huge, small] });
+    try {
+      const opened = await UpstreamConnection.open(target(server), hooks, undefined, undefined, limits);
+      if (!opened.ok) throw new Error(opened.failure.message);
+      const conn = opened.value;
+      const oversized = { ok: false, failure: { kind: "protocol", message: expect.stringMatching(/limits\.max_answer_bytes/) } };
+      expect(await conn.callTool(asTool(huge), {}, 2_000)).toMatchObject(oversized);
+      // The connection is not judged by it: the next call on it is served.
+      expect(await conn.callTool(asTool(small), {}, 2_000)).toMatchObject({ ok: true });
+      expect(await callDirect(target(server), conn.route!, asTool(huge), {}, 2_000, limits)).toMatchObject(oversized);
+      expect(await callDirect(target(server), conn.route!, asTool(small), {}, 2_000, limits)).toMatchObject({ ok: true });
+      await conn.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -28,9 +28,9 @@ import {
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { z } from "zod";
 import { VERSION } from "../../version";
-import { readCallResult, type CallUpstream, type RawCallResult } from "./result-mapping";
+import { DEFAULT_ANSWER_LIMITS, readCallResult, type AnswerLimits, type CallUpstream, type RawCallResult } from "./result-mapping";
 import { boundedFetch, connectionPolicy, directPolicy, type FetchState } from "./upstream-fetch";
-import { failure, UpstreamTool, type ListedTools, type Outcome, type ProtocolInfo, type UpstreamRoute, type UpstreamTarget } from "./upstream-model";
+import { failure, OversizedAnswer, UpstreamTool, type ListedTools, type Outcome, type ProtocolInfo, type UpstreamRoute, type UpstreamTarget } from "./upstream-model";
 
 export interface ConnectionHooks {
   /** `notifications/tools/list_changed` arrived (legacy GET stream, SSE stream, or a modern `subscriptions/listen`). */
@@ -83,6 +83,7 @@ export class UpstreamConnection {
     private readonly transport: StreamableHTTPClientTransport | SingleDelivery,
     private readonly state: FetchState,
     private readonly resumed: LegacyResume | undefined,
+    private readonly limits: AnswerLimits,
   ) {}
 
   /**
@@ -92,16 +93,22 @@ export class UpstreamConnection {
    * `session_expired`.
    * @param connectTimeoutMs what is left of the caller's own deadline, when shorter than `connect_timeout_ms`
    */
-  static async open(target: UpstreamTarget, hooks: ConnectionHooks, resume?: LegacyResume, connectTimeoutMs = target.connect_timeout_ms): Promise<Outcome<UpstreamConnection>> {
+  static async open(
+    target: UpstreamTarget,
+    hooks: ConnectionHooks,
+    resume?: LegacyResume,
+    connectTimeoutMs = target.connect_timeout_ms,
+    limits: AnswerLimits = DEFAULT_ANSWER_LIMITS,
+  ): Promise<Outcome<UpstreamConnection>> {
     const state: FetchState = { sessionExpired: false };
-    const fetchImpl = boundedFetch(target, state, connectionPolicy(target));
+    const fetchImpl = boundedFetch(target, state, connectionPolicy(target, limits.maxBytes));
     const headers = { ...target.headers };
     const sse = target.transport === "sse";
     const transport = sse
       ? new SingleDelivery(new SSEClientTransport(new URL(target.url), { requestInit: { headers }, fetch: fetchImpl }))
       : new StreamableHTTPClientTransport(new URL(target.url), { requestInit: { headers }, fetch: fetchImpl, sessionId: resume?.session_id });
     const client = newClient(() => hooks.onToolsChanged());
-    const connection = new UpstreamConnection(target, client, transport, state, sse ? undefined : resume);
+    const connection = new UpstreamConnection(target, client, transport, state, sse ? undefined : resume, limits);
     // For a resumed session (no initialize, so no capabilities and no listChanged wiring of the SDK's own);
     // a fresh connection's listChanged wiring replaces it.
     client.setNotificationHandler("notifications/tools/list_changed", () => hooks.onToolsChanged());
@@ -209,7 +216,7 @@ export class UpstreamConnection {
       timeoutMs,
       `tools/call ${tool.name} on ${this.target.name}`,
     );
-    return called.ok ? readCallResult(called.value, this.target.name) : called;
+    return called.ok ? readCallResult(called.value, this.target.name, this.limits.maxDepth) : called;
   }
 
   /** Liveness: `ping` for legacy servers, `server/discover` for 2026-07-28 ones (which removed ping). */
@@ -238,6 +245,10 @@ export class UpstreamConnection {
     if (!this.alive) return failure(this.state.sessionExpired ? "session_expired" : "not_sent", `${what}: connection is closed`);
     const outcome = await settle(run(), timeoutMs, what);
     if (!outcome.ok && this.state.sessionExpired) return failure("session_expired", `${what}: the upstream no longer knows this MCP session`);
+    if (!outcome.ok && this.state.oversized) {
+      this.state.oversized = false;
+      return failure("protocol", `${what}: the answer is longer than the service reads (limits.max_answer_bytes)`);
+    }
     if (!outcome.ok && this.#dead && outcome.failure.kind === "unreachable") return failure("lost", `${what}: ${this.#deathReason}`);
     return outcome;
   }
@@ -260,12 +271,12 @@ export class UpstreamConnection {
  * hand-written POST (docs/design/external-servers.md). Small next to a request's few ms, and it keeps the
  * SDK's handling of both eras, SSE replies, output schemas and errors: no hand-written protocol here.
  */
-export const callDirect: CallUpstream = async (target, route, tool, args, timeoutMs, maxDepth) => {
+export const callDirect: CallUpstream = async (target, route, tool, args, timeoutMs, limits = DEFAULT_ANSWER_LIMITS) => {
   const what = `tools/call ${tool.name} on ${target.name}`;
   const state: FetchState = { sessionExpired: false };
   const transport = new StreamableHTTPClientTransport(new URL(target.url), {
     requestInit: { headers: { ...target.headers } },
-    fetch: boundedFetch(target, state, directPolicy(timeoutMs)),
+    fetch: boundedFetch(target, state, directPolicy(timeoutMs, limits.maxBytes)),
     // The shared session. "" (sent as no header at all) makes a sessionless legacy server skip initialize too.
     ...(route.era === "legacy" && { sessionId: route.session_id ?? "" }),
   });
@@ -293,7 +304,8 @@ export const callDirect: CallUpstream = async (target, route, tool, args, timeou
       timeoutMs,
       what,
     );
-    if (called.ok) return readCallResult(called.value, target.name, maxDepth);
+    if (called.ok) return readCallResult(called.value, target.name, limits.maxDepth);
+    if (state.oversized) return failure("protocol", `${what}: ${new OversizedAnswer(limits.maxBytes).message}`);
     if (state.sessionExpired) return failure("session_expired", `${what}: the upstream no longer knows this MCP session`);
     if (called.failure.mcp_code === UNSUPPORTED_PROTOCOL_VERSION) return failure("session_expired", `${what}: the upstream no longer speaks ${route.protocol_version}`);
     if (lost !== undefined && called.failure.kind === "unreachable") return failure("lost", `${what}: connection to ${target.name} lost: ${lost}`);

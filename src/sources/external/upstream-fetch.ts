@@ -3,11 +3,14 @@
  * notices the upstream saying "I do not know this session" (it restarted), which the SDK reports only as an
  * HTTP error among others.
  */
-import type { UpstreamTarget } from "./upstream-model";
+import { DEFAULT_ANSWER_LIMITS } from "./result-mapping";
+import { OversizedAnswer, type UpstreamTarget } from "./upstream-model";
 
 export interface FetchState {
   /** Set when the upstream answered a routed request with "unknown session". */
   sessionExpired: boolean;
+  /** Set when an answer ran past `maxAnswerBytes` (the SDK then reports only a broken read). */
+  oversized?: boolean;
 }
 
 export interface FetchPolicy {
@@ -17,11 +20,14 @@ export interface FetchPolicy {
   headersMs: number;
   /** Whether a request depends on state the upstream may have lost (our MCP session, the route we used). */
   routed(method: string, headers: Headers): boolean;
+  /** The longest answer to a POST read (`limits.max_answer_bytes`); GET streams carry notifications for long. */
+  maxAnswerBytes: number;
 }
 
 /** An object's long-lived connection: requests carrying our session are the ones a restart can orphan. */
-export function connectionPolicy(target: UpstreamTarget): FetchPolicy {
+export function connectionPolicy(target: UpstreamTarget, maxAnswerBytes = DEFAULT_ANSWER_LIMITS.maxBytes): FetchPolicy {
   return {
+    maxAnswerBytes,
     exchangeMs: Math.max(target.timeout_ms, target.connect_timeout_ms) + 1_000,
     headersMs: target.connect_timeout_ms,
     // Streamable HTTP carries the session in a header, legacy SSE in the POST endpoint's query string.
@@ -34,8 +40,8 @@ export function connectionPolicy(target: UpstreamTarget): FetchPolicy {
  * request depends on the route, even a sessionless one: an upstream that now wants a session (400 "…session…")
  * or no longer speaks the route's era is renewed the same way as one that restarted.
  */
-export function directPolicy(remainingMs: number): FetchPolicy {
-  return { exchangeMs: remainingMs, headersMs: remainingMs, routed: (method) => method === "POST" };
+export function directPolicy(remainingMs: number, maxAnswerBytes = DEFAULT_ANSWER_LIMITS.maxBytes): FetchPolicy {
+  return { exchangeMs: remainingMs, headersMs: remainingMs, routed: (method) => method === "POST", maxAnswerBytes };
 }
 
 export function boundedFetch(target: UpstreamTarget, state: FetchState, policy: FetchPolicy): typeof fetch {
@@ -60,9 +66,31 @@ export function boundedFetch(target: UpstreamTarget, state: FetchState, policy: 
         // The spec says 404; several popular servers (server-everything among them) answer 400 "No valid session ID".
         state.sessionExpired = true;
       }
-      return response;
+      return method === "GET" ? response : capped(response, policy.maxAnswerBytes, state);
     } finally {
       clearTimeout(timer);
     }
   };
+}
+
+/** The answer, readable up to `maxBytes`: past that its body errors, and `state` says why. */
+function capped(response: Response, maxBytes: number, state: FetchState): Response {
+  const refuse = () => {
+    state.oversized = true;
+    return new OversizedAnswer(maxBytes);
+  };
+  if (Number(response.headers.get("content-length") ?? 0) > maxBytes) {
+    response.body?.cancel().catch(() => undefined);
+    throw refuse();
+  }
+  if (!response.body) return response;
+  let read = 0;
+  const counted = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      read += chunk.byteLength;
+      if (read > maxBytes) controller.error(refuse());
+      else controller.enqueue(chunk);
+    },
+  });
+  return new Response(response.body.pipeThrough(counted), response);
 }

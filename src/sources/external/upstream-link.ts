@@ -13,6 +13,7 @@ import type { KvStore } from "../../core/host";
 import { storedValue, type StoredValue } from "../../core/stored-value";
 import { log } from "../../observability/log";
 import type { ExternalServer } from "./server-config";
+import { DEFAULT_ANSWER_LIMITS, type AnswerLimits } from "./result-mapping";
 import { UpstreamConnection } from "./upstream-client";
 import { ProtocolInfo, routeKey, UpstreamRoute, type Outcome, type UpstreamFailure } from "./upstream-model";
 
@@ -44,6 +45,8 @@ export class UpstreamLink {
     private readonly events: LinkEvents,
     /** Whether something else keeps the connection in use (a discovery running), so idling must wait. */
     private readonly busy: () => boolean,
+    /** How deep and long the upstream's answers may be (the service's `limits`). */
+    private readonly limits: () => AnswerLimits = () => DEFAULT_ANSWER_LIMITS,
   ) {
     this.#route = storedValue(kv, ROUTE_KEY, UpstreamRoute);
     this.#protocol = storedValue(kv, PROTOCOL_KEY, ProtocolInfo);
@@ -144,6 +147,8 @@ export class UpstreamLink {
         },
       },
       resume,
+      server.connect_timeout_ms,
+      this.limits(),
     );
     if (!opened.ok) return opened;
     self = opened.value;

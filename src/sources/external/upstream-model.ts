@@ -91,3 +91,10 @@ export interface ListedTools {
   tools: UpstreamTool[];
   ttl_ms?: number;
 }
+
+/** An answer longer than `limits.max_answer_bytes`: the call fails as a protocol error (the server is not down). */
+export class OversizedAnswer extends Error {
+  constructor(maxBytes: number) {
+    super(`the answer is longer than ${maxBytes} bytes (limits.max_answer_bytes)`);
+  }
+}

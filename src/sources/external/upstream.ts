@@ -22,7 +22,7 @@ import { storedValue, type StoredValue } from "../../core/stored-value";
 import { log } from "../../observability/log";
 import { callFailed, coolingDown, judgesHealth } from "./call-outcome";
 import { Health, initialHealth, isCoolingDown, recordFailure, recordSuccess, toolsVisible } from "./health";
-import type { RawCallResult } from "./result-mapping";
+import { answerLimitsOf, DEFAULT_ANSWER_LIMITS, type RawCallResult } from "./result-mapping";
 import { connectionDigest, parseServers, ServerDefinition, type ExternalServer } from "./server-config";
 import { UpstreamLink } from "./upstream-link";
 import { UpstreamTool, type UpstreamFailure, type UpstreamRoute } from "./upstream-model";
@@ -75,6 +75,10 @@ export class Upstream implements UpstreamRpc {
         failed: (server, failure) => this.#failed(server, failure),
       },
       () => this.#discovery !== undefined,
+      () => {
+        const config = this.config();
+        return config.ok ? answerLimitsOf(config.value) : DEFAULT_ANSWER_LIMITS;
+      },
     );
   }
 

@@ -27,6 +27,17 @@ describe("external server recovery", () => {
     expect((await serverState("slowpoke"))?.state).toBe("healthy");
   });
 
+  it("reads no answer past limits.max_answer_bytes (64 KiB here): the call fails at once, the server stays usable", async () => {
+    const id = await session();
+    expect((await execute(id, "mcp_bulky", { bytes: 1_000 })).body).toMatchObject({ success: true, result: "x".repeat(1_000) });
+    const bulky = await execute(id, "mcp_bulky", { bytes: 1_000_000 });
+    expect(bulky.status, JSON.stringify(bulky.body)).toBe(502);
+    expect(bulky.body.error).toMatchObject({ code: "upstream_error", message: expect.stringMatching(/limits\.max_answer_bytes/) });
+    // Too long an answer is the server's fault, not its death: still healthy, its tools still answer.
+    expect((await execute(id, "mcp_nap")).body).toEqual({ success: true, action: "req_llm", result: "awake" });
+    expect((await serverState("slowpoke"))?.state).toBe("healthy");
+  });
+
   it("serves the others while a server is down at start, and adds its tools when it comes up", async () => {
     const id = await session();
     const before = await names(id);
