@@ -249,6 +249,9 @@ describe("an answer longer than limits.max_answer_bytes", () => {
       expect(await callDirect(target(server), conn.route!, asTool(huge), {}, 2_000, limits)).toMatchObject(oversized);
       expect(await callDirect(target(server), conn.route!, asTool(small), {}, 2_000, limits)).toMatchObject({ ok: true });
       await conn.close();
+      // Even the handshake's answer is held to the limit.
+      const tiny = { maxDepth: 64, maxBytes: 100 };
+      expect(await UpstreamConnection.open(target(server), hooks, undefined, undefined, tiny)).toMatchObject(oversized);
     } finally {
       await server.stop();
     }

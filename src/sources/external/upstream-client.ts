@@ -131,7 +131,8 @@ export class UpstreamConnection {
     const connected = await settle(client.connect(transport, { timeout: connectTimeoutMs, ...(prior && { prior }) }), connectTimeoutMs, `connecting to ${target.name}`);
     if (!connected.ok) {
       await connection.close();
-      return connected;
+      // Alive, but its handshake answer is longer than we read: a protocol failure, not a server that is down.
+      return state.oversized ? failure("protocol", `connecting to ${target.name}: ${new OversizedAnswer(limits.maxBytes).message}`) : connected;
     }
     if (resume && transport instanceof StreamableHTTPClientTransport) {
       // A resumed session gets no initialize, so the SDK opens no notification stream: open it ourselves.
