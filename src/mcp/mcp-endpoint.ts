@@ -302,24 +302,35 @@ async function withAppCode(response: Response): Promise<Response> {
   if (!response.headers.get("content-type")?.includes("application/json")) return response;
   const text = await response.text();
   // Most answers are results (a tools/list can be large): parsed only when one could be an error.
-  let body: { error?: { code?: number; message?: unknown; data?: { app_code?: unknown } } } | null = null;
+  let body: unknown;
   try {
     if (text.includes('"error"')) body = JSON.parse(text);
   } catch {
     // not JSON after all: passed on as it is
   }
-  const error = body?.error;
-  if (!error || isErrorCode(error.data?.app_code)) return new Response(text, response);
+  // A 2025-03-26 batch is answered with an array: each of its errors gets its code.
+  const messages = (Array.isArray(body) ? body : [body]) as ({ error?: RpcErrorMember } | null)[];
+  let changed = false;
+  for (const message of messages) if (message?.error) changed = withCode(message.error, response.status) || changed;
+  if (!changed) return new Response(text, response);
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  return new Response(JSON.stringify(body), { status: response.status, headers });
+}
+
+type RpcErrorMember = { code?: number; message?: unknown; data?: { app_code?: unknown } };
+
+/** Gives one JSON-RPC error its `app_code` (and a schema dump its one line); whether it changed anything. */
+function withCode(error: RpcErrorMember, status: number): boolean {
+  if (isErrorCode(error.data?.app_code)) return false;
   const refusal = typeof error.message === "string" ? schemaRefusal(error.message) : undefined;
   if (refusal) {
     error.code = JSONRPC_CODE.invalid_request;
     error.message = refusal;
   }
-  const byStatus = response.status >= 400 ? STATUS_CODES[response.status] : undefined;
+  const byStatus = status >= 400 ? STATUS_CODES[status] : undefined;
   error.data = { ...error.data, app_code: refusal ? "invalid_request" : (byStatus ?? RPC_CODES[error.code ?? 0] ?? "invalid_request") };
-  const headers = new Headers(response.headers);
-  headers.delete("content-length");
-  return new Response(JSON.stringify(body), { status: response.status, headers });
+  return true;
 }
 
 /** The SDK's message for a request its schemas refused (`[prefix: ]<issues as JSON>`), as one line; else undefined. */
