@@ -187,6 +187,26 @@ describe("the wire", () => {
     expect(ended).toBe(true);
   });
 
+  it("acknowledges a 2026-07-28 listen on a session's endpoint, and ends it when the session ends", async () => {
+    const id = newSessionId("listen");
+    await bind(id);
+    const response = await exports.default.fetch(
+      new Request(`${BASE}/api/v1/mcp/sessions/${id}/mcp`, {
+        method: "POST",
+        headers: { ...headers, ...modern("subscriptions/listen") },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "subscriptions/listen", params: { notifications: { toolsListChanged: true }, _meta: envelope } }),
+      }),
+    );
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!seen.includes("notifications/subscriptions/acknowledged")) seen += (await reader.read()).value ?? "";
+    expect((await call(`/api/v1/mcp/sessions/${id}`, { method: "DELETE" })).status).toBe(200);
+    let ended = false;
+    while (!ended) ended = (await reader.read()).done;
+    expect(ended).toBe(true);
+  });
+
   it("refuses a notification stream for a session nobody bound", async () => {
     const response = await call(`/api/v1/mcp/sessions/${newSessionId("nobody")}/mcp`, { headers: { accept: "text/event-stream" } });
     expect(response.status).toBe(404);
