@@ -13,7 +13,7 @@ import { createParser } from "eventsource-parser";
 import { z } from "zod";
 import { VERSION } from "../../version";
 import { DEFAULT_ANSWER_LIMITS, readCallResult, type CallUpstream } from "./result-mapping";
-import { failure, OversizedAnswer, type UpstreamTool } from "./upstream-model";
+import { failure, OversizedAnswer, oversized, type UpstreamTool } from "./upstream-model";
 
 /** The JSON-RPC error that says "not this protocol version": the route is stale, as after a restart. */
 const UNSUPPORTED_PROTOCOL_VERSION = -32022;
@@ -66,7 +66,7 @@ export const postToolCall: CallUpstream = async (target, route, tool, args, time
   try {
     answer = await readAnswer(response, limits.maxBytes);
   } catch (error) {
-    if (error instanceof OversizedAnswer) return failure("protocol", `${what}: ${error.message}`);
+    if (error instanceof OversizedAnswer) return oversized(what, limits.maxBytes);
     // The request was out and the answer broke off: the call may have run.
     return signal.aborted ? failure("timeout", `${what} took longer than ${timeoutMs} ms`) : failure("lost", `${what}: connection to ${target.name} lost: ${messageOf(error)}`);
   }
@@ -98,8 +98,13 @@ async function readAnswer(response: Response, maxBytes: number): Promise<RpcAnsw
     response.body?.cancel().catch(() => undefined);
     throw new OversizedAnswer(maxBytes);
   }
+  if (!response.body) return undefined;
   if (!type.includes("text/event-stream")) {
-    const text = await readText(response, maxBytes);
+    let text = "";
+    await readUpTo(response.body, maxBytes, (chunk) => {
+      text += chunk;
+      return false;
+    });
     if (text === "") return undefined;
     try {
       const parsed = RpcAnswer.safeParse(JSON.parse(text));
@@ -108,7 +113,6 @@ async function readAnswer(response: Response, maxBytes: number): Promise<RpcAnsw
       return undefined;
     }
   }
-  if (!response.body) return undefined;
   // Bytes fed to the parser straight from the reader: two TransformStreams (decoder, parser) per call cost more
   // CPU than reading the few chunks of one answer (profile of the `/mcp` echo, docs/benchmarks.md).
   let answer: RpcAnswer | undefined;
@@ -126,37 +130,33 @@ async function readAnswer(response: Response, maxBytes: number): Promise<RpcAnsw
       if (parsed.success && parsed.data.id === REQUEST_ID && (parsed.data.result !== undefined || parsed.data.error !== undefined)) answer = parsed.data;
     },
   });
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let read = 0;
-  try {
-    while (!answer) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("the stream ended before the answer");
-      read += value.byteLength;
-      if (read > maxBytes) throw new OversizedAnswer(maxBytes);
-      parser.feed(decoder.decode(value, { stream: true }));
-    }
-    return answer;
-  } finally {
-    reader.cancel().catch(() => undefined);
-  }
+  await readUpTo(response.body, maxBytes, (chunk) => {
+    parser.feed(chunk);
+    return answer !== undefined;
+  });
+  if (!answer) throw new Error("the stream ended before the answer");
+  return answer;
 }
 
-/** A whole body as text, at most `maxBytes` of it (a declared length is not trusted: chunked bodies have none). */
-async function readText(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
+/**
+ * Hands the body's text to `take` chunk by chunk until `take` has what it needs (returns true) or the body ends,
+ * reading no more than `maxBytes` (a declared length is not trusted: chunked bodies have none). The rest of the
+ * body is let go.
+ */
+async function readUpTo(body: ReadableStream<Uint8Array>, maxBytes: number, take: (text: string) => boolean): Promise<void> {
+  const reader = body.getReader();
   const decoder = new TextDecoder();
-  let text = "";
   let read = 0;
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return text + decoder.decode();
+      if (done) {
+        take(decoder.decode());
+        return;
+      }
       read += value.byteLength;
       if (read > maxBytes) throw new OversizedAnswer(maxBytes);
-      text += decoder.decode(value, { stream: true });
+      if (take(decoder.decode(value, { stream: true }))) return;
     }
   } finally {
     reader.cancel().catch(() => undefined);

@@ -30,7 +30,7 @@ import { z } from "zod";
 import { VERSION } from "../../version";
 import { DEFAULT_ANSWER_LIMITS, readCallResult, type AnswerLimits, type CallUpstream, type RawCallResult } from "./result-mapping";
 import { boundedFetch, connectionPolicy, directPolicy, type FetchState } from "./upstream-fetch";
-import { failure, OversizedAnswer, UpstreamTool, type ListedTools, type Outcome, type ProtocolInfo, type UpstreamRoute, type UpstreamTarget } from "./upstream-model";
+import { failure, oversized, UpstreamTool, type ListedTools, type Outcome, type ProtocolInfo, type UpstreamRoute, type UpstreamTarget } from "./upstream-model";
 
 export interface ConnectionHooks {
   /** `notifications/tools/list_changed` arrived (legacy GET stream, SSE stream, or a modern `subscriptions/listen`). */
@@ -132,7 +132,7 @@ export class UpstreamConnection {
     if (!connected.ok) {
       await connection.close();
       // Alive, but its handshake answer is longer than we read: a protocol failure, not a server that is down.
-      return state.oversized ? failure("protocol", `connecting to ${target.name}: ${new OversizedAnswer(limits.maxBytes).message}`) : connected;
+      return state.oversized ? oversized(`connecting to ${target.name}`, limits.maxBytes) : connected;
     }
     if (resume && transport instanceof StreamableHTTPClientTransport) {
       // A resumed session gets no initialize, so the SDK opens no notification stream: open it ourselves.
@@ -248,7 +248,7 @@ export class UpstreamConnection {
     if (!outcome.ok && this.state.sessionExpired) return failure("session_expired", `${what}: the upstream no longer knows this MCP session`);
     if (!outcome.ok && this.state.oversized) {
       this.state.oversized = false;
-      return failure("protocol", `${what}: the answer is longer than the service reads (limits.max_answer_bytes)`);
+      return oversized(what, this.limits.maxBytes);
     }
     if (!outcome.ok && this.#dead && outcome.failure.kind === "unreachable") return failure("lost", `${what}: ${this.#deathReason}`);
     return outcome;
@@ -306,7 +306,7 @@ export const callDirect: CallUpstream = async (target, route, tool, args, timeou
       what,
     );
     if (called.ok) return readCallResult(called.value, target.name, limits.maxDepth);
-    if (state.oversized) return failure("protocol", `${what}: ${new OversizedAnswer(limits.maxBytes).message}`);
+    if (state.oversized) return oversized(what, limits.maxBytes);
     if (state.sessionExpired) return failure("session_expired", `${what}: the upstream no longer knows this MCP session`);
     if (called.failure.mcp_code === UNSUPPORTED_PROTOCOL_VERSION) return failure("session_expired", `${what}: the upstream no longer speaks ${route.protocol_version}`);
     if (lost !== undefined && called.failure.kind === "unreachable") return failure("lost", `${what}: connection to ${target.name} lost: ${lost}`);

@@ -98,3 +98,8 @@ export class OversizedAnswer extends Error {
     super(`the answer is longer than ${maxBytes} bytes (limits.max_answer_bytes)`);
   }
 }
+
+/** The failure of a request whose answer ran past `limits.max_answer_bytes`, on every path. */
+export function oversized<T>(what: string, maxBytes: number): Outcome<T> {
+  return failure("protocol", `${what}: ${new OversizedAnswer(maxBytes).message}`);
+}
